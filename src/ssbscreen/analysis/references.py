@@ -1,0 +1,144 @@
+"""Reference entries for hulls and reactions: the offline set, Materials Project, or the user's.
+
+- offline (default): this project's own structures relaxed with its MLIP workflow, shipped as a
+  versioned data file per potential (``ssbscreen references build`` regenerates it), with the
+  MP2020 corrections applied as Materials Project applies them to its GGA(+U) energies;
+- Materials Project: through mp-api with MP_API_KEY, cached in the store;
+- the user's own: a JSON list of ComputedEntry / ComputedStructureEntry dicts, used as given.
+
+Energies from different sources are never mixed on one hull: ``check_compatible`` refuses a
+phase computed by another model than the reference set's unless mixing is asked for.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from monty.json import MontyDecoder
+from pymatgen.core import Composition, Element
+from pymatgen.entries.compatibility import MaterialsProject2020Compatibility
+from pymatgen.entries.computed_entries import ComputedEntry
+
+from ssbscreen.schemas import Provenance
+
+OFFLINE_FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ReferenceSet:
+    """Entries ready for a phase diagram (corrections applied), with the set's name.
+
+    model: the potential that computed them, or None for DFT (Materials Project) / user data.
+    """
+
+    name: str
+    entries: tuple[ComputedEntry, ...]
+    model: str | None = None
+
+    @property
+    def elements(self) -> set[str]:
+        """Elements covered by the set."""
+        return {el.symbol for e in self.entries for el in e.composition.elements}
+
+    def in_chemsys(self, elements: set[str]) -> list[ComputedEntry]:
+        """Entries whose elements are all in ``elements``; ValueError naming uncovered ones."""
+        missing = sorted(set(elements) - self.elements)
+        if missing:
+            raise ValueError(
+                f"The reference set {self.name!r} has no phase with {', '.join(missing)}; "
+                "use --references FILE with entries that cover it, or set MP_API_KEY."
+            )
+        return [e for e in self.entries if {el.symbol for el in e.composition.elements} <= elements]
+
+    def lowest_entry(self, formula: str) -> ComputedEntry | None:
+        """Lowest-energy entry with the reduced formula of ``formula``, or None."""
+        reduced = Composition(formula).reduced_formula
+        matches = [e for e in self.entries if e.composition.reduced_formula == reduced]
+        return min(matches, key=lambda e: e.energy_per_atom, default=None)
+
+    def elemental_energy_per_atom(self, element: str) -> float:
+        """Energy per atom (eV) of the lowest entry of the pure element."""
+        entry = self.lowest_entry(Element(element).symbol)
+        if entry is None:
+            raise ValueError(f"The reference set {self.name!r} has no elemental {element} entry.")
+        return entry.energy_per_atom
+
+
+def apply_mp2020(entries: list[ComputedEntry]) -> list[ComputedEntry]:
+    """MP2020 anion and GGA/GGA+U mixing corrections (Wang et al., Sci. Rep. 11, 15496 (2021))."""
+    compat = MaterialsProject2020Compatibility(check_potcar=False)
+    processed = compat.process_entries(entries, clean=True, inplace=False, verbose=False)
+    if len(processed) != len(entries):
+        dropped = {e.composition.reduced_formula for e in entries} - {
+            e.composition.reduced_formula for e in processed
+        }
+        raise ValueError(f"MP2020 corrections could not be applied to {sorted(dropped)}.")
+    return processed
+
+
+def offline_reference_path(potential: str) -> Path:
+    """The shipped offline reference file of one potential."""
+    return Path(str(resources.files("ssbscreen") / "data" / f"references_{potential}.json.gz"))
+
+
+def read_offline_file(path: Path) -> dict:
+    """Raw content of an offline reference file (entries as dicts, uncorrected)."""
+    with gzip.open(path, "rt") as handle:
+        return json.load(handle)
+
+
+def offline_reference_set(potential: str = "chgnet") -> ReferenceSet:
+    """The offline set computed with ``potential``; ValueError naming the build command if absent."""
+    path = offline_reference_path(potential)
+    if not path.exists():
+        raise ValueError(
+            f"No offline reference set for the potential {potential!r}; build it with "
+            f"`ssbscreen references build --model {potential}`."
+        )
+    raw = read_offline_file(path)
+    entries = [MontyDecoder().process_decoded(row["entry"]) for row in raw["entries"]]
+    return ReferenceSet(
+        name=f"offline-{raw['model']}-v{raw['version']}",
+        entries=tuple(apply_mp2020(entries)),
+        model=raw["model"],
+    )
+
+
+def user_reference_set(path: str | Path) -> ReferenceSet:
+    """Entries from a JSON list of ComputedEntry dicts, used as given (no correction added)."""
+    path = Path(path)
+    try:
+        rows = json.loads(path.read_text())
+        entries = [MontyDecoder().process_decoded(row) for row in rows]
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"Cannot read reference entries from {path}: {exc}.") from exc
+    if not isinstance(rows, list) or not all(isinstance(e, ComputedEntry) for e in entries):
+        raise ValueError(
+            f"{path} must hold a JSON list of pymatgen ComputedEntry or ComputedStructureEntry "
+            "dicts (as monty's MontyEncoder writes them)."
+        )
+    return ReferenceSet(name=f"user:{path.name}", entries=tuple(entries), model=None)
+
+
+def materials_project_reference_set(elements: set[str], api_key: str, cache=None) -> ReferenceSet:
+    """Entries of the chemical system from the Materials Project (MP2020-corrected), cached."""
+    from ssbscreen.analysis.materials_project import fetch_mp_entries
+
+    entries = fetch_mp_entries(sorted(elements), api_key=api_key, cache=cache)
+    return ReferenceSet(name="materials_project", entries=tuple(entries), model=None)
+
+
+def check_compatible(reference: ReferenceSet, provenance: Provenance, allow_mixing: bool = False):
+    """Refuse a phase energy from another model than the reference set's (no silent mixing)."""
+    if allow_mixing or reference.model == provenance.model:
+        return
+    origin = reference.model or "DFT or user data"
+    raise ValueError(
+        f"The phase was computed with {provenance.model} but the reference set "
+        f"{reference.name!r} comes from {origin}; use a reference set of the same model "
+        "(e.g. `ssbscreen references build --model ...`) or pass --mix-engines to accept it."
+    )

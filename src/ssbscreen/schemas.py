@@ -1,0 +1,92 @@
+"""Pydantic documents written to the store, one per result kind.
+
+Every document carries ``kind`` (what it is, used to query), the engine and model that
+produced the energies it depends on, and ``key``: a hash of everything that determines it,
+so a re-run finds finished work instead of recomputing it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+
+def content_key(*parts: Any) -> str:
+    """Stable SHA-256 hex digest of JSON-serialisable parts (dict keys sorted)."""
+    text = json.dumps(parts, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Provenance(BaseModel):
+    """Which engine, model and settings produced the energies."""
+
+    engine: str = Field(description="Engine name, e.g. 'mlip' or 'vasp'.")
+    model: str = Field(description="Model (potential) name, e.g. 'CHGNet'.")
+    model_version: str = Field(description="Version of the package that provides the model.")
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class CalculationDocument(BaseModel):
+    """A relaxed + static calculation of one phase."""
+
+    kind: Literal["calculation"] = "calculation"
+    key: str
+    phase: str
+    formula: str
+    chemsys: str
+    state: Literal["successful", "failed"]
+    reason: str | None = None
+    provenance: Provenance
+    n_atoms: int
+    energy_ev: float | None = None
+    energy_per_atom_ev: float | None = None
+    structure: dict | None = Field(None, description="Relaxed Structure.as_dict().")
+    entry: dict | None = Field(None, description="Uncorrected ComputedStructureEntry.as_dict().")
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
+
+
+class HullDocument(BaseModel):
+    """Energy above the convex hull and decomposition of one phase."""
+
+    kind: Literal["hull"] = "hull"
+    key: str
+    phase: str
+    formula: str
+    e_above_hull_ev_per_atom: float
+    decomposition: dict[str, float] = Field(description="Product formula -> fraction.")
+    reference_set: str
+    provenance: Provenance
+
+
+class WindowDocument(BaseModel):
+    """Electrochemical stability window vs Li/Li+ (grand potential, Li open)."""
+
+    kind: Literal["window"] = "window"
+    key: str
+    phase: str
+    formula: str
+    reduction_v_vs_li: float | None = Field(description="Below this the phase takes up Li.")
+    oxidation_v_vs_li: float | None = Field(description="Above this the phase releases Li.")
+    reduction_products: list[str] = Field(default_factory=list)
+    oxidation_products: list[str] = Field(default_factory=list)
+    reference_set: str
+    provenance: Provenance
+
+
+class ReactionDocument(BaseModel):
+    """Most negative interfacial reaction of two phases, chemically or at a voltage."""
+
+    kind: Literal["reaction"] = "reaction"
+    key: str
+    phases: list[str]
+    voltage_v_vs_li: float | None = Field(description="None for the chemical (closed) reaction.")
+    reaction_energy_ev_per_atom: float = Field(description="Per atom of the reactant mixture.")
+    mixing_ratio: float = Field(description="Molar fraction x of the first phase, x A + (1-x) B.")
+    products: dict[str, float] = Field(description="Product formula -> amount in the reaction.")
+    reaction: str
+    reference_set: str
+    provenance: Provenance
