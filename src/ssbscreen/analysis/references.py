@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -38,6 +39,11 @@ class ReferenceSet:
     name: str
     entries: tuple[ComputedEntry, ...]
     model: str | None = None
+    corrections: str | None = "MP2020"  # applied to computed phases placed on this set
+
+    def correct(self, entry: ComputedEntry) -> ComputedEntry:
+        """``entry`` with the corrections this set's entries carry (none for user sets)."""
+        return apply_mp2020([entry])[0] if self.corrections == "MP2020" else entry
 
     @property
     def elements(self) -> set[str]:
@@ -121,7 +127,9 @@ def user_reference_set(path: str | Path) -> ReferenceSet:
             f"{path} must hold a JSON list of pymatgen ComputedEntry or ComputedStructureEntry "
             "dicts (as monty's MontyEncoder writes them)."
         )
-    return ReferenceSet(name=f"user:{path.name}", entries=tuple(entries), model=None)
+    return ReferenceSet(
+        name=f"user:{path.name}", entries=tuple(entries), model=None, corrections=None
+    )
 
 
 def materials_project_reference_set(elements: set[str], api_key: str, cache=None) -> ReferenceSet:
@@ -142,3 +150,52 @@ def check_compatible(reference: ReferenceSet, provenance: Provenance, allow_mixi
         f"{reference.name!r} comes from {origin}; use a reference set of the same model "
         "(e.g. `ssbscreen references build --model ...`) or pass --mix-engines to accept it."
     )
+
+
+@dataclass(frozen=True)
+class ReferenceSpec:
+    """Which reference set to use: "offline" (per potential), "materials_project" or "file"."""
+
+    source: str = "offline"
+    potential: str = "chgnet"
+    path: str | None = None
+    allow_mixing: bool = False
+
+    @classmethod
+    def from_options(cls, references: str | None, potential: str, mix_engines: bool = False):
+        """The set named by CLI options: --references FILE, else MP_API_KEY, else offline."""
+        if references:
+            return cls("file", potential, str(Path(references).resolve()), mix_engines)
+        if os.environ.get("MP_API_KEY"):
+            return cls("materials_project", potential, None, mix_engines)
+        return cls("offline", potential, None, mix_engines)
+
+    def load(self, elements: set[str] | None = None) -> ReferenceSet:
+        """The reference set (for Materials Project: the chemical system of ``elements``)."""
+        if self.source == "offline":
+            return offline_reference_set(self.potential)
+        if self.source == "file":
+            return user_reference_set(self.path)
+        if self.source == "materials_project":
+            from ssbscreen.store import build_collection
+
+            return materials_project_reference_set(
+                set(elements or ()), os.environ.get("MP_API_KEY", ""), build_collection("mp_entries")
+            )
+        raise ValueError(f"Unknown reference source {self.source!r}; use offline, materials_project or file.")
+
+
+def phase_entry(
+    phase: str, calculation: dict | None, reference: ReferenceSet, allow_mixing: bool = False
+) -> ComputedEntry:
+    """Entry of a phase for analysis: its calculation (corrected like the set) or a reference entry."""
+    if calculation is None:
+        entry = reference.lowest_entry(phase)
+        if entry is None:
+            raise ValueError(f"{phase!r} is not a phase of the reference set {reference.name!r}.")
+        return entry
+    if calculation["state"] != "successful":
+        raise ValueError(f"The calculation of {phase} failed: {calculation.get('reason')}.")
+    check_compatible(reference, Provenance(**calculation["provenance"]), allow_mixing)
+    entry = MontyDecoder().process_decoded(calculation["entry"])
+    return reference.correct(entry)

@@ -1,14 +1,23 @@
-"""Relax -> static -> calculation document, for one phase, with any engine."""
+"""Relax -> static -> calculation document for one phase (any engine); hull and window jobs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from jobflow import Flow, Maker, OnMissingReference, job
-from pymatgen.core import Structure
+from jobflow import Flow, Maker, OnMissing, job
+from pymatgen.core import Composition, Structure
 from pymatgen.entries.computed_entries import ComputedStructureEntry
 
-from ssbscreen.schemas import CalculationDocument, Provenance, content_key
+from ssbscreen.analysis.hull import hull_result
+from ssbscreen.analysis.references import ReferenceSet, ReferenceSpec, phase_entry
+from ssbscreen.analysis.windows import electrochemical_window
+from ssbscreen.schemas import (
+    CalculationDocument,
+    HullDocument,
+    Provenance,
+    WindowDocument,
+    content_key,
+)
 from ssbscreen.workflows.engines import MLIPEngine
 
 
@@ -95,6 +104,71 @@ class PhaseCalculationMaker(Maker):
             formula=structure.composition.reduced_formula,
             chemsys=structure.composition.chemical_system,
         )
-        collect.config.on_missing_references = OnMissingReference.NONE
+        collect.config.on_missing_references = OnMissing.NONE
         collect.name = f"{phase} document"
         return Flow([*jobs, collect], output=collect.output, name=f"{self.name} {phase}")
+
+
+def _as_dict(document) -> dict | None:
+    """A stored document as a plain dict (jobflow may hand over the pydantic model)."""
+    if document is None or isinstance(document, dict):
+        return document
+    return document.model_dump(mode="json")
+
+
+@job
+def hull_document(phase: str, calculation, reference_spec: dict, key: str) -> HullDocument:
+    """Energy above hull of one phase against the reference set."""
+    spec = ReferenceSpec(**reference_spec)
+    calculation = _as_dict(calculation)
+    elements = _elements(phase, calculation)
+    reference = spec.load(elements)
+    entry = phase_entry(phase, calculation, reference, spec.allow_mixing)
+    result = hull_result(entry, reference)
+    return HullDocument(
+        key=key,
+        phase=phase,
+        formula=entry.composition.reduced_formula,
+        e_above_hull_ev_per_atom=round(result.e_above_hull_ev_per_atom, 6),
+        decomposition={k: round(v, 6) for k, v in result.decomposition.items()},
+        reference_set=reference.name,
+        provenance=_provenance(calculation, reference),
+    )
+
+
+@job
+def window_document(phase: str, calculation, reference_spec: dict, key: str) -> WindowDocument:
+    """Electrochemical window of one phase vs Li/Li+."""
+    spec = ReferenceSpec(**reference_spec)
+    calculation = _as_dict(calculation)
+    reference = spec.load(_elements(phase, calculation) | {"Li"})
+    entry = phase_entry(phase, calculation, reference, spec.allow_mixing)
+    window = electrochemical_window(entry, reference)
+    return WindowDocument(
+        key=key,
+        phase=phase,
+        formula=entry.composition.reduced_formula,
+        reduction_v_vs_li=_round(window.reduction_v_vs_li),
+        oxidation_v_vs_li=_round(window.oxidation_v_vs_li),
+        reduction_products=window.reduction_products,
+        oxidation_products=window.oxidation_products,
+        reference_set=reference.name,
+        provenance=_provenance(calculation, reference),
+    )
+
+
+def _round(value: float | None, digits: int = 4) -> float | None:
+    return None if value is None else round(value, digits)
+
+
+def _elements(phase: str, calculation: dict | None) -> set[str]:
+    """Elements of a phase: from its calculation, else from its formula."""
+    formula = calculation["formula"] if calculation else phase
+    return {el.symbol for el in Composition(formula).elements}
+
+
+def _provenance(calculation: dict | None, reference: ReferenceSet) -> Provenance:
+    """Provenance of a result: the phase's calculation, else the reference set's."""
+    if calculation is not None:
+        return Provenance(**calculation["provenance"])
+    return Provenance(engine="reference", model=reference.model or reference.name, model_version="")

@@ -1,0 +1,1 @@
+"""Analysis: reference energies, phase stability and interface screening."""

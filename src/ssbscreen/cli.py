@@ -1,0 +1,282 @@
+"""Command line: ``ssbscreen demo|structures|hull|window|react|table|references``.
+
+Bad input gets one sentence on stderr and exit code 2; nothing is written to the store then.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+
+
+class BadInput(ValueError):
+    """Input a user must fix; printed as one sentence with exit code 2."""
+
+
+def _campaign_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--model", default="chgnet", help="potential: chgnet (default), sevennet")
+    parser.add_argument(
+        "--references", metavar="FILE", help="JSON list of ComputedEntry dicts to use as the hull"
+    )
+    parser.add_argument(
+        "--mix-engines",
+        action="store_true",
+        help="accept phase energies from another model than the reference set's",
+    )
+    parser.add_argument("--max-atoms", type=int, default=100, help="largest ordered cell built")
+    parser.add_argument("--store", help="store URI (default: $SSBSCREEN_STORE or ./ssbscreen_store)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``ssbscreen`` command."""
+    parser = argparse.ArgumentParser(prog="ssbscreen", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="system 1: Li3InCl6 between NCA and LPSCl, end to end")
+    demo.add_argument("--model", default="chgnet")
+    demo.add_argument("--store", help="store URI")
+    demo.add_argument("--out", default="ssbscreen-output", help="folder for the table files")
+
+    structures = sub.add_parser("structures", help="the structure library")
+    ssub = structures.add_subparsers(dest="structures_command", required=True)
+    ssub.add_parser("list", help="list library phases")
+    show = ssub.add_parser("show", help="show one library phase")
+    show.add_argument("name")
+    show.add_argument("--json", action="store_true")
+    show.add_argument("--cif", metavar="FILE", help="write the published cell as CIF")
+    show.add_argument("--ordered", action="store_true", help="show the ordered representative")
+    show.add_argument("--max-atoms", type=int, default=100)
+
+    hull = sub.add_parser("hull", help="energy above hull and decomposition of a phase")
+    hull.add_argument("phase")
+    _campaign_options(hull)
+    window = sub.add_parser("window", help="electrochemical window of a phase vs Li/Li+")
+    window.add_argument("phase")
+    _campaign_options(window)
+    react = sub.add_parser("react", help="most negative reaction of two phases")
+    react.add_argument("phase_a")
+    react.add_argument("phase_b")
+    react.add_argument("--voltage", type=float, help="cell voltage in V vs Li/Li+ (Li open)")
+    _campaign_options(react)
+
+    table = sub.add_parser("table", help="regenerate tables from the store (computes nothing)")
+    table.add_argument("kind", nargs="?", choices=["hull", "window", "reaction"])
+    table.add_argument("--format", default="md", choices=["md", "csv", "latex"])
+    table.add_argument("--out", metavar="FILE")
+    table.add_argument("--store", help="store URI")
+
+    refs = sub.add_parser("references", help="the offline reference set")
+    rsub = refs.add_subparsers(dest="references_command", required=True)
+    build = rsub.add_parser("build", help="compute the offline reference set with a potential")
+    build.add_argument("--model", default="chgnet")
+    build.add_argument("--only", nargs="+", metavar="NAME", help="only these phases")
+    build.add_argument("--out", metavar="FILE", help="default: the package's data file")
+    build.add_argument("--store", help="store URI (finished phases are reused)")
+    rlist = rsub.add_parser("list", help="phases of the offline set and their energies")
+    rlist.add_argument("--model", default="chgnet")
+    rlist.add_argument("--json", action="store_true")
+    return parser
+
+
+def _structures(args) -> int:
+    from ssbscreen.structures.library import get_record, ordered_representative, phase_names
+    from ssbscreen.structures.records import load_records
+
+    if args.structures_command == "list":
+        for name in phase_names():
+            record = load_records("library")[name]
+            order = "ordered" if record.is_ordered else "disordered"
+            print(f"{name:10s} {record.formula:24s} {record.spacegroup_symbol:9s} {order}")
+        return 0
+    record = get_record(args.name)
+    structure = (
+        ordered_representative(record.name, args.max_atoms) if args.ordered else record.structure()
+    )
+    if args.cif:
+        structure.to(filename=args.cif, fmt="cif")
+    info = {
+        "name": record.name,
+        "formula": record.formula,
+        "spacegroup_symbol": record.spacegroup_symbol,
+        "spacegroup_number": record.spacegroup_number,
+        "is_ordered": structure.is_ordered,
+        "n_sites": len(structure),
+        "lattice": record.lattice,
+        "source": record.source,
+    }
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        print(f"{record.name}: {record.formula}, {record.spacegroup_symbol} ({record.spacegroup_number})")
+        print(f"source: {record.source.get('reference')}")
+        print(structure)
+    return 0
+
+
+def _campaign_from_args(args, hulls=(), windows=(), reactions=()):
+    from ssbscreen.analysis.references import ReferenceSpec
+    from ssbscreen.workflows.campaign import Campaign
+    from ssbscreen.workflows.engines import MLIPEngine, get_potential
+
+    get_potential(args.model)
+    reference = ReferenceSpec.from_options(args.references, args.model.lower(), args.mix_engines)
+    return Campaign(
+        hulls=list(hulls),
+        windows=list(windows),
+        reactions=list(reactions),
+        engine=MLIPEngine(potential=args.model.lower()),
+        reference=reference,
+        max_atoms=args.max_atoms,
+    )
+
+
+def _run(campaign, store_uri):
+    from ssbscreen.store import build_job_store
+    from ssbscreen.workflows.campaign import plan_campaign, run_campaign
+
+    store = build_job_store(store_uri)
+    plan = plan_campaign(campaign, store)  # validates input before anything is written
+    if not plan.is_empty:
+        print(f"computing {len(plan.flow.jobs)} job(s) ...", file=sys.stderr)
+    return run_campaign(campaign, store)
+
+
+def _single(kind: str, args, campaign) -> int:
+    results = _run(campaign, args.store)
+    docs = results[kind]
+    if not docs:
+        failed = [c for c in results["calculation"] if c["state"] != "successful"]
+        reason = failed[0]["reason"] if failed else "see the log above"
+        print(f"error: the {kind} could not be computed: {reason}.", file=sys.stderr)
+        return 1
+    doc = docs[0]
+    if kind == "hull":
+        out = {k: doc[k] for k in ("phase", "e_above_hull_ev_per_atom", "decomposition")}
+    elif kind == "window":
+        out = {k: doc[k] for k in ("phase", "reduction_v_vs_li", "oxidation_v_vs_li")}
+    else:
+        out = {
+            k: doc[k]
+            for k in (
+                "phases",
+                "voltage_v_vs_li",
+                "reaction_energy_ev_per_atom",
+                "mixing_ratio",
+                "products",
+                "reaction",
+            )
+        }
+    out["reference_set"] = doc["reference_set"]
+    out["model"] = doc["provenance"]["model"]
+    if args.json:
+        print(json.dumps(out))
+    else:
+        from ssbscreen.analysis.tables import render
+
+        print(render(kind, docs))
+    return 0
+
+
+def _table(args) -> int:
+    from ssbscreen.analysis.tables import render, render_all
+    from ssbscreen.store import build_job_store
+    from ssbscreen.store.queries import stored_outputs
+
+    store = build_job_store(args.store)
+    store.connect()
+    kinds = [args.kind] if args.kind else ["hull", "window", "reaction"]
+    docs = {kind: stored_outputs(store, kind) for kind in kinds}
+    text = render(args.kind, docs[args.kind], args.format) if args.kind else render_all(docs, args.format)
+    if args.out:
+        Path(args.out).write_text(text)
+    print(text)
+    return 0
+
+
+def _references(args) -> int:
+    from ssbscreen.analysis.references import offline_reference_path, offline_reference_set
+
+    if args.references_command == "list":
+        reference = offline_reference_set(args.model.lower())
+        rows = [
+            {"formula": e.composition.reduced_formula, "energy_per_atom_ev": e.energy_per_atom}
+            for e in reference.entries
+        ]
+        if args.json:
+            print(json.dumps({"reference_set": reference.name, "entries": rows}))
+        else:
+            print(f"{reference.name}: {len(rows)} phases (MP2020-corrected energies)")
+            for row in sorted(rows, key=lambda r: r["formula"]):
+                print(f"  {row['formula']:12s} {row['energy_per_atom_ev']:10.4f} eV/atom")
+        return 0
+    from ssbscreen.store import build_job_store
+    from ssbscreen.workflows.engines import MLIPEngine
+    from ssbscreen.workflows.reference_set import build_reference_set
+
+    engine = MLIPEngine(potential=args.model.lower())
+    out = Path(args.out) if args.out else offline_reference_path(engine.potential)
+    content = build_reference_set(engine, build_job_store(args.store), out, args.only)
+    print(f"wrote {len(content['entries'])} entries to {out}")
+    for name, reason in content["failed"].items():
+        print(f"  failed: {name}: {reason}", file=sys.stderr)
+    return 0
+
+
+def _demo(args) -> int:
+    from ssbscreen.analysis.tables import render_all
+    from ssbscreen.workflows.demo import system1_campaign
+
+    start = time.perf_counter()
+    campaign = system1_campaign(args.model.lower())
+    print("ssbscreen demo: Li3InCl6-coated NCA with Li6PS5Cl (MISSION.md system 1)")
+    print(f"engine: {campaign.engine.spec.model_name}; reference set: {campaign.reference.source}")
+    results = _run(campaign, args.store)
+    failed = [c for c in results["calculation"] if c["state"] != "successful"]
+    for calc in failed:
+        print(f"failed: {calc['phase']}: {calc['reason']}", file=sys.stderr)
+    docs = {kind: results[kind] for kind in ("hull", "window", "reaction")}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "system1.md").write_text(render_all(docs, "md"))
+    (out / "system1.csv").write_text(render_all(docs, "csv"))
+    print(render_all(docs, "md"))
+    print(f"tables written to {out / 'system1.md'} and {out / 'system1.csv'}")
+    print(f"wall time: {time.perf_counter() - start:.1f} s")
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``ssbscreen`` console script."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING)
+    handlers = {
+        "structures": _structures,
+        "table": _table,
+        "references": _references,
+        "demo": _demo,
+        "hull": lambda a: _single("hull", a, _campaign_from_args(a, hulls=[a.phase])),
+        "window": lambda a: _single("window", a, _campaign_from_args(a, windows=[a.phase])),
+        "react": lambda a: _single(
+            "reaction", a, _campaign_from_args(a, reactions=[(a.phase_a, a.phase_b, a.voltage)])
+        ),
+    }
+    try:
+        return handlers[args.command](args)
+    except (ValueError, FileNotFoundError, ConnectionError) as exc:
+        message = exc.args[0] if exc.args else str(exc)
+        print(f"error: {message}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""Where results are stored: resolve the store URI from argument, environment or config file.
+
+Precedence: explicit argument > ``$SSBSCREEN_STORE`` > ``store:`` in ``<workdir>/ssbscreen.yaml``
+> the embedded (file-backed, serverless) store ``embedded://<workdir>/ssbscreen_store``.
+Accepted schemes: ``embedded://PATH``, ``mongodb://...`` and ``mongodb+srv://...``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+from pymongo import uri_parser
+from pymongo.errors import InvalidURI
+
+ENV_VAR = "SSBSCREEN_STORE"
+CONFIG_FILE = "ssbscreen.yaml"
+CONFIG_KEY = "store"
+EMBEDDED_SCHEME = "embedded://"
+EMBEDDED_DIRNAME = "ssbscreen_store"
+DEFAULT_DATABASE = "ssbscreen"
+MONGO_SCHEMES = ("mongodb://", "mongodb+srv://")
+
+_FIX = (
+    "use 'embedded://PATH', 'mongodb://[user:password@]host[:port]/database' "
+    "or 'mongodb+srv://user:password@cluster/database'"
+)
+
+
+def redact_uri(uri: str) -> str:
+    """Return ``uri`` with any password (and auth-mechanism secrets) replaced by ``***``.
+
+    Robust to unescaped ``@`` or ``/`` in the password: everything up to the last ``@``
+    before the query string is treated as user info.
+    """
+    scheme, sep, rest = uri.partition("://")
+    if sep:
+        body, qmark, query = rest.partition("?")
+        userinfo, at, hosts = body.rpartition("@")
+        if at:
+            user, colon, _ = userinfo.partition(":")
+            body = f"{user}{':***' if colon else ''}@{hosts}"
+        query = re.sub(r"(authMechanismProperties=)[^&]*", r"\1***", query, flags=re.IGNORECASE)
+        uri = f"{scheme}://{body}{qmark}{query}"
+    return uri
+
+
+def is_embedded(uri: str) -> bool:
+    """True for an ``embedded://`` (MontyDB, file-backed) store URI."""
+    return uri.startswith(EMBEDDED_SCHEME)
+
+
+def embedded_path(uri: str) -> Path:
+    """Folder of an ``embedded://PATH`` URI (absolute)."""
+    return Path(uri[len(EMBEDDED_SCHEME) :]).expanduser().resolve()
+
+
+def mongo_database(uri: str) -> str:
+    """Database named in the path of a MongoDB URI, or ``ssbscreen`` when there is none."""
+    name = urlsplit(uri).path.lstrip("/")
+    return name or DEFAULT_DATABASE
+
+
+def _bad(source: str, value: str, why: str) -> ValueError:
+    return ValueError(f"The store setting {source} = {redact_uri(value)!r} {why}; {_FIX}.")
+
+
+def validate_store_uri(uri: str, source: str = "uri", workdir: Path | None = None) -> str:
+    """Check a store URI and return it normalised (embedded paths made absolute).
+
+    Raises ValueError with one sentence naming ``source`` (the setting) and the fix.
+    """
+    if not isinstance(uri, str) or not uri.strip():
+        raise _bad(source, str(uri), "is empty or not a string")
+    uri = uri.strip()
+    if is_embedded(uri):
+        raw = uri[len(EMBEDDED_SCHEME) :]
+        if not raw:
+            raise _bad(source, uri, "has no folder path")
+        path = Path(raw).expanduser()
+        if not path.is_absolute():
+            path = (workdir or Path.cwd()) / path
+        return f"{EMBEDDED_SCHEME}{path.resolve()}"
+    if uri.startswith("mongodb://"):
+        try:
+            uri_parser.parse_uri(uri)
+        except (InvalidURI, ValueError) as err:
+            raise _bad(source, uri, f"is not a valid MongoDB URI ({err})") from None
+    elif uri.startswith("mongodb+srv://"):
+        # checked without DNS: pymongo would resolve SRV records while parsing
+        netloc = urlsplit(uri).netloc.rpartition("@")[2]
+        if not netloc or "," in netloc or ":" in netloc or "." not in netloc:
+            raise _bad(source, uri, "needs exactly one host name without a port")
+    else:
+        raise _bad(source, uri, "has an unknown scheme")
+    name = urlsplit(uri).path.lstrip("/")
+    if re.search(r"[/\\. \"$]", name):
+        raise _bad(source, uri, f"names an invalid database {name!r}")
+    return uri
+
+
+def read_config_store(workdir: Path) -> str | None:
+    """The ``store:`` value of ``<workdir>/ssbscreen.yaml``, or None when absent."""
+    path = Path(workdir) / CONFIG_FILE
+    if not path.is_file():
+        return None
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as err:
+        raise ValueError(
+            f"The config file {path} is not valid YAML ({err}); fix its syntax."
+        ) from None
+    if not isinstance(data, dict):
+        raise ValueError(f"The config file {path} must be a mapping such as 'store: URI'.")
+    value = data.get(CONFIG_KEY)
+    if value is not None and not isinstance(value, str):
+        raise _bad(f"'{CONFIG_KEY}' in {path}", str(value), "is not a string")
+    return value
+
+
+def resolve_store_uri(uri: str | None = None, workdir: Path | None = None) -> str:
+    """Store URI by precedence: argument > $SSBSCREEN_STORE > ssbscreen.yaml > embedded default."""
+    workdir = Path(workdir) if workdir is not None else Path.cwd()
+    if uri is not None:
+        return validate_store_uri(uri, "argument 'uri'", workdir)
+    env = os.environ.get(ENV_VAR, "").strip()
+    if env:
+        return validate_store_uri(env, f"${ENV_VAR}", workdir)
+    cfg = read_config_store(workdir)
+    if cfg is not None:
+        return validate_store_uri(cfg, f"'{CONFIG_KEY}' in {workdir / CONFIG_FILE}", workdir)
+    return f"{EMBEDDED_SCHEME}{(workdir / EMBEDDED_DIRNAME).resolve()}"

@@ -1,0 +1,124 @@
+"""Named bulk phases of the five seed systems, from published crystal structures.
+
+Each phase is a record in ``structures/data/library/`` (see records.py for the format and the
+provenance fields). Disordered phases keep their published partial occupancies;
+``ordered_representative`` gives a charge-balanced, Ewald-lowest ordered cell of one.
+"""
+
+from __future__ import annotations
+
+import difflib
+from functools import cache
+from pathlib import Path
+
+from pymatgen.core import Composition, Structure
+from pymatgen.io.cif import CifParser
+
+from ssbscreen.structures.ordering import ordered_representative as _lowest_ewald_cell
+from ssbscreen.structures.records import CrystalRecord, load_records
+
+
+class UnknownPhaseError(ValueError):
+    """A phase name that is neither in the library nor a readable structure file."""
+
+
+def phase_names() -> list[str]:
+    """Names of all library phases."""
+    return sorted(load_records("library"))
+
+
+def get_record(name: str) -> CrystalRecord:
+    """The library record called ``name``; UnknownPhaseError suggesting close names."""
+    records = load_records("library")
+    if name in records:
+        return records[name]
+    by_lower = {key.lower(): key for key in records}
+    if name.lower() in by_lower:
+        return records[by_lower[name.lower()]]
+    close = difflib.get_close_matches(name, list(records), n=3, cutoff=0.5)
+    hint = f" Did you mean {', '.join(close)}?" if close else ""
+    raise UnknownPhaseError(
+        f"Unknown phase {name!r}: not a library name, a reference formula or a CIF file.{hint} "
+        "See `ssbscreen structures list`."
+    )
+
+
+def bulk_structure(name: str) -> Structure:
+    """The published (possibly disordered) conventional cell of library phase ``name``."""
+    return get_record(name).structure()
+
+
+@cache
+def _ordered(name: str, max_atoms: int) -> Structure:
+    record = get_record(name)
+    structure = record.structure()
+    if record.is_ordered:
+        return structure
+    # the primitive cell can need a smaller supercell (R-3m NCA: 20 x 4 atoms, not 20 x 12)
+    primitive = structure.get_primitive_structure()
+    errors = []
+    for cell in (primitive, structure) if len(primitive) < len(structure) else (structure,):
+        try:
+            return _lowest_ewald_cell(cell, record.oxidation_states, max_atoms=max_atoms)
+        except ValueError as exc:
+            errors.append(exc)
+    raise errors[-1]
+
+
+def ordered_representative(name: str, max_atoms: int = 100) -> Structure:
+    """Charge-balanced, Ewald-lowest ordered cell of library phase ``name`` (exact composition)."""
+    return _ordered(get_record(name).name, max_atoms).copy()
+
+
+def read_structure_file(path: str | Path) -> Structure:
+    """An ordered structure from a CIF (or any pymatgen-readable) file; ValueError naming the problem."""
+    path = Path(path)
+    if not path.is_file():
+        raise UnknownPhaseError(f"Structure file {path} does not exist.")
+    try:
+        if path.suffix.lower() == ".cif":
+            structures = CifParser(path).parse_structures(primitive=False)
+            if not structures:
+                raise ValueError("no structure could be read")
+            structure = structures[0]
+        else:
+            structure = Structure.from_file(path)
+    except Exception as exc:  # pymatgen raises many kinds for malformed files
+        raise ValueError(f"Structure file {path} is malformed: {exc}.") from exc
+    if not structure.is_ordered:
+        raise ValueError(
+            f"Structure file {path} has partial occupancies; order it first (e.g. with "
+            "ssbscreen.structures.ordering.ordered_representative)."
+        )
+    check_charge_balance(structure, str(path))
+    return structure
+
+
+def is_charge_balanced(composition: Composition) -> bool:
+    """True if common oxidation states balance the composition, mixed valence allowed.
+
+    The most electronegative element takes its most negative common state; every other element
+    may take any average between its lowest and highest common states.
+    """
+    elements = composition.elements
+    if len(elements) == 1 or all(el.is_metal for el in elements):
+        return True  # elements and intermetallics
+    anion = max(elements, key=lambda el: el.X)
+    if not anion.common_oxidation_states or min(anion.common_oxidation_states) >= 0:
+        return False
+    low = high = composition[anion] * min(anion.common_oxidation_states)
+    for el in elements:
+        if el != anion:
+            states = el.common_oxidation_states or (0,)
+            low += composition[el] * min(states)
+            high += composition[el] * max(states)
+    return low - 1e-6 <= 0 <= high + 1e-6
+
+
+def check_charge_balance(structure: Structure, label: str) -> None:
+    """ValueError naming ``label`` if its composition cannot be charge balanced."""
+    if not is_charge_balanced(structure.composition):
+        raise ValueError(
+            f"{label} ({structure.composition.reduced_formula}) is not charge balanced with "
+            "common oxidation states; check its composition."
+        )

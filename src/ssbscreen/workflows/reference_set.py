@@ -1,0 +1,83 @@
+"""Build the offline reference set: every reference record (and every ordered library phase)
+relaxed and computed with the engine, written as a versioned, gzipped JSON data file."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from jobflow import Flow, JobStore, run_locally
+from pymatgen.core import Structure
+
+from ssbscreen.analysis.references import OFFLINE_FORMAT_VERSION
+from ssbscreen.store.queries import find_output
+from ssbscreen.structures.records import CrystalRecord, load_records
+from ssbscreen.workflows.engines import MLIPEngine
+from ssbscreen.workflows.stability import PhaseCalculationMaker, calculation_key
+
+
+def reference_records() -> dict[str, CrystalRecord]:
+    """Records of the offline set: the reference folder plus the ordered library phases."""
+    records = dict(load_records("references"))
+    for name, record in load_records("library").items():
+        if record.is_ordered:
+            if record.formula in {r.formula for r in records.values()}:
+                raise ValueError(f"{name} is both a library and a reference record; keep one.")
+            records[name] = record
+    return records
+
+
+def reference_structure(record: CrystalRecord) -> Structure:
+    """The cell that is computed for a reference record (primitive, to keep it small)."""
+    return record.structure().get_primitive_structure()
+
+
+def build_reference_set(
+    engine: MLIPEngine, store: JobStore, out: Path, only: list[str] | None = None
+) -> dict:
+    """Compute (or reuse from ``store``) every reference phase and write the data file ``out``.
+
+    Returns the file's content; failed phases are listed under "failed" with their reasons.
+    """
+    records = reference_records()
+    if only:
+        unknown = sorted(set(only) - set(records))
+        if unknown:
+            raise ValueError(f"Unknown reference phases {unknown}; see structures/data/references.")
+        records = {name: records[name] for name in only}
+    store.connect()
+    provenance = engine.provenance()
+    maker = PhaseCalculationMaker(engine=engine)
+    keys, flows = {}, []
+    for name, record in records.items():
+        structure = reference_structure(record)
+        keys[name] = calculation_key(structure, provenance)
+        stored = find_output(store, "calculation", keys[name])
+        if stored is None or stored["state"] != "successful":
+            flows.append(maker.make(structure, name))
+    if flows:
+        run_locally(Flow(flows, name="reference set"), store=store, ensure_success=False)
+    rows, failed = [], {}
+    for name, record in records.items():
+        doc = find_output(store, "calculation", keys[name])
+        if doc is None or doc["state"] != "successful":
+            failed[name] = doc["reason"] if doc else "no result was stored (see the job log)"
+            continue
+        rows.append({"phase": name, "source": record.source, "entry": doc["entry"]})
+    content = {
+        "name": "ssbscreen offline reference set",
+        "version": OFFLINE_FORMAT_VERSION,
+        "potential": engine.potential,
+        "model": provenance.model,
+        "model_version": provenance.model_version,
+        "settings": provenance.settings,
+        "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "entries": rows,
+        "failed": failed,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(out, "wt") as handle:
+        json.dump(content, handle)
+    return content

@@ -1,0 +1,91 @@
+"""Physics of the analysis functions on the shipped offline reference set."""
+
+import pytest
+from pymatgen.analysis.phase_diagram import PhaseDiagram
+from pymatgen.core import Composition
+
+from ssbscreen.analysis.hull import hull_result
+from ssbscreen.analysis.reactions import most_negative_reaction
+from ssbscreen.analysis.references import offline_reference_set
+from ssbscreen.analysis.windows import electrochemical_window
+
+ELEMENTS_OF_THE_FIVE_SYSTEMS = set("Li Ni Co Mn Al O P S Cl In Y Nb Hf F Ti".split())
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return offline_reference_set("chgnet")
+
+
+def test_offline_set_covers_the_five_systems(reference):
+    assert reference.elements >= ELEMENTS_OF_THE_FIVE_SYSTEMS
+    assert len({e.composition.reduced_formula for e in reference.entries}) >= 80
+    for element in ELEMENTS_OF_THE_FIVE_SYSTEMS:
+        assert reference.lowest_entry(element) is not None, f"no elemental {element}"
+
+
+def test_every_stable_reference_phase_sits_on_the_hull(reference):
+    pd = PhaseDiagram(list(reference.entries))
+    assert len(pd.stable_entries) > 20
+    for entry in pd.stable_entries:
+        result = hull_result(entry, reference)
+        assert result.e_above_hull_ev_per_atom == pytest.approx(0.0, abs=1e-8)
+        assert list(result.decomposition) == [entry.composition.reduced_formula]
+    for entry in pd.unstable_entries:
+        result = hull_result(entry, reference)
+        assert result.e_above_hull_ev_per_atom > 0
+        total = sum(result.decomposition.values())
+        assert total == pytest.approx(1.0)
+
+
+def test_known_binary_formation_energies_are_negative(reference):
+    pd = PhaseDiagram(list(reference.in_chemsys({"Li", "Cl", "O", "S", "F"})))
+    for formula in ("LiCl", "Li2O", "Li2S", "LiF"):
+        entry = reference.lowest_entry(formula)
+        assert pd.get_form_energy_per_atom(entry) < -0.5, formula
+
+
+@pytest.mark.parametrize("formula", ["LiCl", "Li2S", "LiF", "Li2O"])
+def test_window_reduction_below_oxidation(reference, formula):
+    window = electrochemical_window(reference.lowest_entry(formula), reference)
+    assert window.reduction_v_vs_li == pytest.approx(0.0, abs=1e-6)  # stable against Li metal
+    assert window.oxidation_v_vs_li is not None
+    assert window.reduction_v_vs_li < window.oxidation_v_vs_li
+    assert window.oxidation_products  # releases Li and forms the anion element or a compound
+
+
+def _element_balance(result):
+    counts = {}
+    for formula, amount in result.reactants.items():
+        for el, n in Composition(formula).items():
+            counts[el.symbol] = counts.get(el.symbol, 0) + amount * n
+    for formula, amount in result.products.items():
+        for el, n in Composition(formula).items():
+            counts[el.symbol] = counts.get(el.symbol, 0) - amount * n
+    return counts
+
+
+@pytest.mark.parametrize("voltage", [None, 0.5, 4.2])
+@pytest.mark.parametrize("pair", [("Li2S", "LiCoO2"), ("LiCl", "Li2O"), ("Li3PO4", "Li2S")])
+def test_reactions_are_exothermic_or_zero_and_balanced(reference, pair, voltage):
+    a, b = (reference.lowest_entry(f) for f in pair)
+    result = most_negative_reaction(a, b, reference, voltage)
+    assert result.reaction_energy_ev_per_atom <= 1e-9
+    assert 0.0 <= result.mixing_ratio <= 1.0
+    for element, net in _element_balance(result).items():
+        if not (voltage is not None and element == "Li"):  # Li is open at a voltage
+            assert net == pytest.approx(0.0, abs=1e-6), element
+
+
+def test_stable_phase_does_not_react_with_itself(reference):
+    entry = reference.lowest_entry("LiCl")
+    result = most_negative_reaction(entry, entry, reference)
+    assert result.reaction_energy_ev_per_atom == pytest.approx(0.0, abs=1e-9)
+
+
+def test_sulfide_oxidised_by_layered_oxide(reference):
+    """Li2S + LiCoO2 is a classic strongly exothermic interface (sulfide oxidation)."""
+    result = most_negative_reaction(
+        reference.lowest_entry("Li2S"), reference.lowest_entry("LiCoO2"), reference
+    )
+    assert result.reaction_energy_ev_per_atom < -0.05
