@@ -202,3 +202,18 @@ def test_cache_on_mongodb(mp_server, mongo_uri):
         ["Li", "Cl"], None, cache=build_collection("mp_entries_test", mongo_uri)
     )
     assert {e.composition.reduced_formula for e in again} == {"Li", "Cl2", "LiCl"}
+
+
+def test_cli_hull_uses_materials_project_when_key_is_set(mp_server, tmp_path, monkeypatch, capsys):
+    """With MP_API_KEY set, `ssbscreen hull` takes its hull from the Materials Project."""
+    from ssbscreen.cli import main
+
+    monkeypatch.setenv("MP_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("MP_API_ENDPOINT", mp_server.endpoint)
+    monkeypatch.delenv("SSBSCREEN_STORE", raising=False)
+    store = f"embedded://{tmp_path / 'store'}"
+    assert main(["hull", "LiCl", "--json", "--store", store]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["reference_set"] == "materials_project"
+    assert answer["e_above_hull_ev_per_atom"] == pytest.approx(0.0, abs=1e-9)
+    assert answer["decomposition"] == {"LiCl": 1.0}

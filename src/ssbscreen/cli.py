@@ -258,7 +258,10 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ssbscreen`` console script."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", stream=sys.stderr)
+    logging.getLogger("jobflow").setLevel(logging.INFO)  # job-by-job progress on stderr
+    if getattr(args, "store", None):
+        os.environ["SSBSCREEN_STORE"] = args.store  # jobs and caches use the same store
     handlers = {
         "structures": _structures,
         "table": _table,

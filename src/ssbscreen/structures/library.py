@@ -98,7 +98,7 @@ def is_charge_balanced(composition: Composition) -> bool:
     """True if common oxidation states balance the composition, mixed valence allowed.
 
     The most electronegative element takes its most negative common state; every other element
-    may take any average between its lowest and highest common states.
+    may take any average between its lowest and highest common or ICSD-observed states.
     """
     elements = composition.elements
     if len(elements) == 1 or all(el.is_metal for el in elements):
@@ -109,7 +109,7 @@ def is_charge_balanced(composition: Composition) -> bool:
     low = high = composition[anion] * min(anion.common_oxidation_states)
     for el in elements:
         if el != anion:
-            states = el.common_oxidation_states or (0,)
+            states = (*el.common_oxidation_states, *el.icsd_oxidation_states) or (0,)
             low += composition[el] * min(states)
             high += composition[el] * max(states)
     return low - 1e-6 <= 0 <= high + 1e-6

@@ -171,7 +171,7 @@ def run_campaign(campaign: Campaign, store: JobStore) -> dict[str, list[dict]]:
     """Run what is missing with jobflow's run_locally; return the campaign's result documents."""
     plan = plan_campaign(campaign, store)
     if not plan.is_empty:
-        run_locally(plan.flow, store=store, ensure_success=False, log=True)
+        run_locally(plan.flow, store=store, ensure_success=False, log=False)
     results = {}
     for kind, keys in plan.result_keys.items():
         results[kind] = [doc for key in keys if (doc := find_output(store, kind, key)) is not None]

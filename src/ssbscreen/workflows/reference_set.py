@@ -58,7 +58,7 @@ def build_reference_set(
         if stored is None or stored["state"] != "successful":
             flows.append(maker.make(structure, name))
     if flows:
-        run_locally(Flow(flows, name="reference set"), store=store, ensure_success=False)
+        run_locally(Flow(flows, name="reference set"), store=store, ensure_success=False, log=False)
     rows, failed = [], {}
     for name, record in records.items():
         doc = find_output(store, "calculation", keys[name])

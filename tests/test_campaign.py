@@ -1,0 +1,111 @@
+"""End to end: campaigns through jobflow into the embedded store and a real MongoDB server."""
+
+import json
+
+import pytest
+
+from ssbscreen.analysis.references import ReferenceSpec
+from ssbscreen.analysis.tables import render_all
+from ssbscreen.cli import main
+from ssbscreen.store import build_job_store
+from ssbscreen.store.queries import stored_outputs
+from ssbscreen.workflows.campaign import Campaign, plan_campaign, run_campaign
+
+pytestmark = pytest.mark.slow
+
+
+def small_campaign():
+    """Li3InCl6 (computed) against reference phases, chemically and at 4.2 V vs Li."""
+    return Campaign(
+        hulls=["Li3InCl6"],
+        windows=["Li3InCl6"],
+        reactions=[("Li3InCl6", "Li2S", None), ("Li3InCl6", "Li2S", 4.2)],
+        reference=ReferenceSpec("offline", "chgnet"),
+    )
+
+
+def _tables(store):
+    store.connect()
+    return render_all({k: stored_outputs(store, k) for k in ("hull", "window", "reaction")}, "csv")
+
+
+@pytest.fixture(scope="module")
+def embedded_results(tmp_path_factory):
+    uri = f"embedded://{tmp_path_factory.mktemp('store') / 'ssbscreen_store'}"
+    store = build_job_store(uri)
+    results = run_campaign(small_campaign(), store)
+    return uri, results
+
+
+def test_campaign_physics(embedded_results):
+    _, results = embedded_results
+    (calc,) = results["calculation"]
+    assert calc["state"] == "successful" and calc["formula"] == "Li3InCl6"
+    (hull,) = results["hull"]
+    assert hull["e_above_hull_ev_per_atom"] > -0.1  # not far below LiCl + InCl3
+    assert sum(hull["decomposition"].values()) == pytest.approx(1.0)
+    (window,) = results["window"]
+    assert 0 <= window["reduction_v_vs_li"] < window["oxidation_v_vs_li"]
+    chemical, at_voltage = sorted(results["reaction"], key=lambda d: d["voltage_v_vs_li"] or 0)
+    for doc in (chemical, at_voltage):
+        assert doc["reaction_energy_ev_per_atom"] <= 1e-9
+        assert doc["provenance"]["model"] == "CHGNet-0.3.0"
+        assert doc["reference_set"].startswith("offline-CHGNet")
+    # at 4.2 V, above Li3InCl6's oxidation limit? then Li is released and the energy is lower
+    assert at_voltage["reaction_energy_ev_per_atom"] <= chemical["reaction_energy_ev_per_atom"] + 1e-9
+
+
+def test_second_run_computes_nothing(embedded_results):
+    uri, _ = embedded_results
+    store = build_job_store(uri)
+    assert plan_campaign(small_campaign(), store).is_empty
+
+
+def test_mongodb_store_gives_the_same_table(embedded_results, mongo_uri):
+    uri, _ = embedded_results
+    mongo = build_job_store(mongo_uri)
+    run_campaign(small_campaign(), mongo)
+    assert _tables(mongo) == _tables(build_job_store(uri))
+    assert plan_campaign(small_campaign(), build_job_store(mongo_uri)).is_empty
+
+
+def test_cli_answers_and_table_from_store(embedded_results, capsys):
+    uri, _ = embedded_results
+    assert main(["hull", "Li3InCl6", "--json", "--store", uri]) == 0
+    hull = json.loads(capsys.readouterr().out)
+    assert set(hull) >= {"phase", "e_above_hull_ev_per_atom", "decomposition", "reference_set"}
+    assert main(["window", "Li3InCl6", "--json", "--store", uri]) == 0
+    window = json.loads(capsys.readouterr().out)
+    assert window["reduction_v_vs_li"] < window["oxidation_v_vs_li"]
+    assert main(["react", "Li3InCl6", "Li2S", "--voltage", "4.2", "--json", "--store", uri]) == 0
+    react = json.loads(capsys.readouterr().out)
+    assert react["voltage_v_vs_li"] == 4.2 and react["reaction_energy_ev_per_atom"] <= 0
+    assert set(react) >= {"phases", "mixing_ratio", "products", "reaction", "reference_set"}
+    assert main(["table", "--format", "latex", "--store", uri]) == 0
+    assert r"\begin{tabular}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["hull", "Li3InCl"], "Did you mean"),
+        (["react", "Li3InCl6", "XeF2"], "XeF2"),
+        (["hull", "nofile.cif"], "nofile.cif"),
+        (["hull", "LiCl", "--model", "mace"], "mace"),
+    ],
+)
+def test_bad_input_exit_2_and_nothing_written(tmp_path, capsys, args, needle):
+    uri = f"embedded://{tmp_path / 'store'}"
+    assert main([*args, "--store", uri]) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and "\n" not in err
+    store = build_job_store(uri)
+    store.connect()
+    assert store.count() == 0
+
+
+def test_malformed_cif_exit_2(tmp_path, capsys):
+    cif = tmp_path / "bad.cif"
+    cif.write_text("data_bad\n_cell_length_a five\n")
+    assert main(["hull", str(cif), "--store", f"embedded://{tmp_path / 'store'}"]) == 2
+    assert "bad.cif" in capsys.readouterr().err

@@ -1,0 +1,69 @@
+"""The MLIP engine: real potentials relax real structures; one registry; provenance recorded."""
+
+import pytest
+from jobflow import JobStore, run_locally
+from maggma.stores import MemoryStore
+from pymatgen.core import Lattice, Structure
+
+from ssbscreen.workflows.engines import POTENTIALS, MLIPEngine, get_potential, mp_entry_parameters
+from ssbscreen.workflows.stability import PhaseCalculationMaker
+
+
+def rocksalt_licl(a=5.5):
+    return Structure.from_spacegroup("Fm-3m", Lattice.cubic(a), ["Li", "Cl"], [[0, 0, 0], [0.5] * 3])
+
+
+def _run(engine, structure, name="LiCl"):
+    store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
+    flow = PhaseCalculationMaker(engine=engine).make(structure, name)
+    run_locally(flow, store=store, ensure_success=True, log=False)
+    store.connect()
+    return store.query_one({"output.kind": "calculation"}, properties=["output"])["output"]
+
+
+def test_registry_names_both_potentials():
+    assert {"chgnet", "sevennet"} <= set(POTENTIALS)
+    assert get_potential("CHGNet").force_field_name == "CHGNet"
+    with pytest.raises(ValueError, match="choose one of"):
+        get_potential("mace-nonexistent")
+
+
+def test_mp_parameters_mark_gga_plus_u_only_for_tm_oxides_and_fluorides():
+    assert mp_entry_parameters(rocksalt_licl().composition)["run_type"] == "GGA"
+    params = mp_entry_parameters(Structure(Lattice.cubic(4.2), ["Ni", "O"], [[0, 0, 0], [0.5] * 3]).composition)
+    assert params["run_type"] == "GGA+U" and params["hubbards"] == {"Ni": 6.2}
+
+
+@pytest.mark.slow
+def test_chgnet_relaxes_rocksalt_licl_to_its_lattice_parameter():
+    """Start 7% expanded; CHGNet relaxes LiCl back near the measured a = 5.13 A."""
+    doc = _run(MLIPEngine(), rocksalt_licl(5.5))
+    assert doc["state"] == "successful"
+    relaxed = Structure.from_dict(doc["structure"])
+    a_conv = (relaxed.volume / len(relaxed) * 8) ** (1 / 3)
+    assert a_conv == pytest.approx(5.13, rel=0.03)
+    assert doc["energy_per_atom_ev"] < -3.0
+    prov = doc["provenance"]
+    assert prov["engine"] == "mlip" and prov["model"] == "CHGNet-0.3.0"
+    assert prov["model_version"].startswith("chgnet ") and prov["settings"]["fmax_ev_per_a"] == 0.05
+    assert doc["entry"]["parameters"]["run_type"] == "GGA"
+
+
+@pytest.mark.slow
+def test_sevennet_is_selectable_and_agrees_on_the_lattice():
+    pytest.importorskip("sevenn")
+    doc = _run(MLIPEngine(potential="sevennet"), rocksalt_licl(5.5))
+    relaxed = Structure.from_dict(doc["structure"])
+    a_conv = (relaxed.volume / len(relaxed) * 8) ** (1 / 3)
+    assert a_conv == pytest.approx(5.13, rel=0.03)
+    assert doc["provenance"]["model"] == "SevenNet-7net-0"
+
+
+@pytest.mark.slow
+def test_unconverged_relaxation_is_recorded_as_failed():
+    structure = rocksalt_licl(5.9)
+    structure.translate_sites([0], [0.05, 0.02, 0.0])  # non-zero forces
+    doc = _run(MLIPEngine(max_steps=2, fmax_ev_per_a=1e-4), structure)
+    assert doc["state"] == "failed"
+    assert "force threshold" in doc["reason"]
+    assert doc["entry"] is None

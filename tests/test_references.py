@@ -1,0 +1,85 @@
+"""The offline reference set: provenance, recomputation, user entries, no silent mixing."""
+
+import json
+
+import pytest
+from jobflow import JobStore
+from maggma.stores import MemoryStore
+from pymatgen.entries.computed_entries import ComputedEntry
+
+from ssbscreen.analysis.references import (
+    ReferenceSpec,
+    check_compatible,
+    offline_reference_path,
+    offline_reference_set,
+    read_offline_file,
+    user_reference_set,
+)
+from ssbscreen.schemas import Provenance
+from ssbscreen.workflows.engines import MLIPEngine
+from ssbscreen.workflows.reference_set import build_reference_set, reference_records
+
+
+def test_shipped_file_records_model_settings_and_sources():
+    raw = read_offline_file(offline_reference_path("chgnet"))
+    assert raw["model"] == MLIPEngine().provenance().model
+    assert raw["settings"]["fmax_ev_per_a"] > 0
+    assert not raw["failed"], raw["failed"]
+    records = reference_records()
+    assert {row["phase"] for row in raw["entries"]} == set(records), "rebuild: ssbscreen references build"
+    for row in raw["entries"]:
+        assert row["source"]["reference"]
+        assert row["entry"]["energy"] < 0
+
+
+@pytest.mark.slow
+def test_recomputing_a_sample_agrees_with_the_shipped_file(tmp_path):
+    """Rebuild two phases with the same engine: same energies within 2 meV/atom."""
+    raw = read_offline_file(offline_reference_path("chgnet"))
+    shipped = {row["phase"]: row["entry"] for row in raw["entries"]}
+    settings = raw["settings"]
+    engine = MLIPEngine(fmax_ev_per_a=settings["fmax_ev_per_a"], max_steps=settings["max_steps"])
+    store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
+    content = build_reference_set(engine, store, tmp_path / "refs.json.gz", only=["LiCl", "Li2O"])
+    assert not content["failed"]
+    for row in content["entries"]:
+        old, new = shipped[row["phase"]], row["entry"]
+        n_atoms = sum(site["species"][0]["occu"] for site in new["structure"]["sites"])
+        assert new["energy"] / n_atoms == pytest.approx(old["energy"] / n_atoms, abs=2e-3)
+
+
+def test_user_entries_are_used_as_given(tmp_path):
+    entries = [ComputedEntry("Li", -1.9), ComputedEntry("Cl2", -3.6), ComputedEntry("LiCl", -7.5)]
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps([e.as_dict() for e in entries]))
+    reference = user_reference_set(path)
+    assert reference.name == "user:mine.json"
+    assert reference.lowest_entry("LiCl").energy == -7.5  # no correction added
+    assert reference.correct(entries[2]).energy == -7.5
+    assert ReferenceSpec.from_options(str(path), "chgnet").load().name == "user:mine.json"
+
+
+def test_bad_user_file_is_one_sentence(tmp_path):
+    path = tmp_path / "bad.json"
+    path.write_text('{"not": "a list"}')
+    with pytest.raises(ValueError, match="bad.json"):
+        user_reference_set(path)
+
+
+def test_energies_of_different_models_are_not_mixed():
+    reference = offline_reference_set("chgnet")
+    other = Provenance(engine="mlip", model="SevenNet-7net-0", model_version="sevenn 0.13.0")
+    with pytest.raises(ValueError, match="mix-engines"):
+        check_compatible(reference, other)
+    check_compatible(reference, other, allow_mixing=True)
+    check_compatible(reference, MLIPEngine().provenance())
+
+
+def test_missing_reference_set_names_the_build_command():
+    with pytest.raises(ValueError, match="references build --model nosuchmodel"):
+        offline_reference_set("nosuchmodel")
+
+
+def test_uncovered_element_is_named():
+    with pytest.raises(ValueError, match="Xe"):
+        offline_reference_set("chgnet").in_chemsys({"Li", "Xe"})
