@@ -9,7 +9,9 @@ from ssbscreen.analysis.reactions import most_negative_reaction
 from ssbscreen.analysis.references import offline_reference_set
 from ssbscreen.analysis.windows import electrochemical_window
 
-ELEMENTS_OF_THE_FIVE_SYSTEMS = set("Li Ni Co Mn Al O P S Cl In Y Nb Hf F Ti".split())
+ELEMENTS_OF_THE_FIVE_SYSTEMS = set(
+    ["Li", "Ni", "Co", "Mn", "Al", "O", "P", "S", "Cl", "In", "Y", "Nb", "Hf", "F", "Ti"]
+)
 
 
 @pytest.fixture(scope="module")

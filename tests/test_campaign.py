@@ -52,7 +52,9 @@ def test_campaign_physics(embedded_results):
         assert doc["provenance"]["model"] == "CHGNet-0.3.0"
         assert doc["reference_set"].startswith("offline-CHGNet")
     # at 4.2 V, above Li3InCl6's oxidation limit? then Li is released and the energy is lower
-    assert at_voltage["reaction_energy_ev_per_atom"] <= chemical["reaction_energy_ev_per_atom"] + 1e-9
+    assert (
+        at_voltage["reaction_energy_ev_per_atom"] <= chemical["reaction_energy_ev_per_atom"] + 1e-9
+    )
 
 
 def test_second_run_computes_nothing(embedded_results):

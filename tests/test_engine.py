@@ -10,7 +10,9 @@ from ssbscreen.workflows.stability import PhaseCalculationMaker
 
 
 def rocksalt_licl(a=5.5):
-    return Structure.from_spacegroup("Fm-3m", Lattice.cubic(a), ["Li", "Cl"], [[0, 0, 0], [0.5] * 3])
+    return Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(a), ["Li", "Cl"], [[0, 0, 0], [0.5] * 3]
+    )
 
 
 def _run(engine, structure, name="LiCl"):
@@ -30,7 +32,9 @@ def test_registry_names_both_potentials():
 
 def test_mp_parameters_mark_gga_plus_u_only_for_tm_oxides_and_fluorides():
     assert mp_entry_parameters(rocksalt_licl().composition)["run_type"] == "GGA"
-    params = mp_entry_parameters(Structure(Lattice.cubic(4.2), ["Ni", "O"], [[0, 0, 0], [0.5] * 3]).composition)
+    params = mp_entry_parameters(
+        Structure(Lattice.cubic(4.2), ["Ni", "O"], [[0, 0, 0], [0.5] * 3]).composition
+    )
     assert params["run_type"] == "GGA+U" and params["hubbards"] == {"Ni": 6.2}
 
 

@@ -100,11 +100,13 @@ def test_unknown_phase_suggests_close_names():
 def test_malformed_and_unbalanced_cif(tmp_path):
     bad = tmp_path / "broken.cif"
     bad.write_text("data_x\n_cell_length_a 5\nloop_\n_atom_site_label\n")
-    with pytest.raises(ValueError, match="broken.cif"):
+    with pytest.raises(ValueError, match=r"broken\.cif"):
         read_structure_file(bad)
     from pymatgen.core import Lattice, Structure
 
-    unbalanced = Structure(Lattice.cubic(4), ["Li", "Cl", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5], [0, 0.5, 0.5]])
+    unbalanced = Structure(
+        Lattice.cubic(4), ["Li", "Cl", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5], [0, 0.5, 0.5]]
+    )
     path = tmp_path / "licl2.cif"
     unbalanced.to(filename=str(path))
     with pytest.raises(ValueError, match="not charge balanced"):
@@ -115,7 +117,14 @@ def test_cli_structures_show_json_and_cif(tmp_path, capsys):
     cif = tmp_path / "lic.cif"
     assert main(["structures", "show", "Li3InCl6", "--json", "--cif", str(cif)]) == 0
     info = json.loads(capsys.readouterr().out)
-    for key in ("name", "formula", "spacegroup_symbol", "spacegroup_number", "is_ordered", "source"):
+    for key in (
+        "name",
+        "formula",
+        "spacegroup_symbol",
+        "spacegroup_number",
+        "is_ordered",
+        "source",
+    ):
         assert key in info
     assert info["spacegroup_number"] == 12 and info["is_ordered"] is False
     assert cif.read_text().startswith("# generated using pymatgen")

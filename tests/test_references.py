@@ -26,7 +26,9 @@ def test_shipped_file_records_model_settings_and_sources():
     assert raw["settings"]["fmax_ev_per_a"] > 0
     assert not raw["failed"], raw["failed"]
     records = reference_records()
-    assert {row["phase"] for row in raw["entries"]} == set(records), "rebuild: ssbscreen references build"
+    assert {row["phase"] for row in raw["entries"]} == set(records), (
+        "rebuild: ssbscreen references build"
+    )
     for row in raw["entries"]:
         assert row["source"]["reference"]
         assert row["entry"]["energy"] < 0
@@ -62,7 +64,7 @@ def test_user_entries_are_used_as_given(tmp_path):
 def test_bad_user_file_is_one_sentence(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text('{"not": "a list"}')
-    with pytest.raises(ValueError, match="bad.json"):
+    with pytest.raises(ValueError, match=r"bad\.json"):
         user_reference_set(path)
 
 

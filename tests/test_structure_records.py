@@ -1,4 +1,4 @@
-"""Every shipped crystal record is well formed, has its published space group and is charge balanced."""
+"""Every shipped crystal record is well formed, charge balanced and in its space group."""
 
 import pytest
 from pymatgen.core import Composition

@@ -11,7 +11,6 @@ import logging
 import os
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 EXIT_BAD_INPUT = 2
@@ -33,7 +32,9 @@ def _campaign_options(parser: argparse.ArgumentParser) -> None:
         help="accept phase energies from another model than the reference set's",
     )
     parser.add_argument("--max-atoms", type=int, default=100, help="largest ordered cell built")
-    parser.add_argument("--store", help="store URI (default: $SSBSCREEN_STORE or ./ssbscreen_store)")
+    parser.add_argument(
+        "--store", help="store URI (default: $SSBSCREEN_STORE or ./ssbscreen_store)"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,7 +117,10 @@ def _structures(args) -> int:
     if args.json:
         print(json.dumps(info, indent=2))
     else:
-        print(f"{record.name}: {record.formula}, {record.spacegroup_symbol} ({record.spacegroup_number})")
+        print(
+            f"{record.name}: {record.formula}, "
+            f"{record.spacegroup_symbol} ({record.spacegroup_number})"
+        )
         print(f"source: {record.source.get('reference')}")
         print(structure)
     return 0
@@ -195,7 +199,11 @@ def _table(args) -> int:
     store.connect()
     kinds = [args.kind] if args.kind else ["hull", "window", "reaction"]
     docs = {kind: stored_outputs(store, kind) for kind in kinds}
-    text = render(args.kind, docs[args.kind], args.format) if args.kind else render_all(docs, args.format)
+    text = (
+        render(args.kind, docs[args.kind], args.format)
+        if args.kind
+        else render_all(docs, args.format)
+    )
     if args.out:
         Path(args.out).write_text(text)
     print(text)

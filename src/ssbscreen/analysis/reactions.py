@@ -39,7 +39,9 @@ def _interfacial_reactivity(a, b, reference, voltage_v_vs_li):
     extra = [li_ref] if voltage_v_vs_li is not None and li_ref is not None else []
     pd = phase_diagram(reference, a, b, *extra)
     if voltage_v_vs_li is None:
-        return InterfacialReactivity(a.composition, b.composition, pd, norm=True, use_hull_energy=False)
+        return InterfacialReactivity(
+            a.composition, b.composition, pd, norm=True, use_hull_energy=False
+        )
     if Element("Li") not in pd.elements:
         raise ValueError("A reaction at a voltage needs Li in the chemical system of the phases.")
     mu_li = pd.el_refs[Element("Li")].energy_per_atom - voltage_v_vs_li
@@ -64,9 +66,7 @@ def most_negative_reaction(
     """Most negative reaction of phases ``a`` and ``b`` (chemical, or at a voltage vs Li/Li+)."""
     reactivity = _interfacial_reactivity(a, b, reference, voltage_v_vs_li)
     _, x, energy, reaction, _ = min(reactivity.get_kinks(), key=lambda kink: kink[2])
-    products = {
-        comp.reduced_formula: float(reaction.get_coeff(comp)) for comp in reaction.products
-    }
+    products = {comp.reduced_formula: float(reaction.get_coeff(comp)) for comp in reaction.products}
     reactants = {
         comp.reduced_formula: -float(reaction.get_coeff(comp)) for comp in reaction.reactants
     }

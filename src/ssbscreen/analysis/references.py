@@ -98,7 +98,7 @@ def read_offline_file(path: Path) -> dict:
 
 
 def offline_reference_set(potential: str = "chgnet") -> ReferenceSet:
-    """The offline set computed with ``potential``; ValueError naming the build command if absent."""
+    """The offline set of ``potential``; ValueError naming the build command if absent."""
     path = offline_reference_path(potential)
     if not path.exists():
         raise ValueError(
@@ -180,15 +180,19 @@ class ReferenceSpec:
             from ssbscreen.store import build_collection
 
             return materials_project_reference_set(
-                set(elements or ()), os.environ.get("MP_API_KEY", ""), build_collection("mp_entries")
+                set(elements or ()),
+                os.environ.get("MP_API_KEY", ""),
+                build_collection("mp_entries"),
             )
-        raise ValueError(f"Unknown reference source {self.source!r}; use offline, materials_project or file.")
+        raise ValueError(
+            f"Unknown reference source {self.source!r}; use offline, materials_project or file."
+        )
 
 
 def phase_entry(
     phase: str, calculation: dict | None, reference: ReferenceSet, allow_mixing: bool = False
 ) -> ComputedEntry:
-    """Entry of a phase for analysis: its calculation (corrected like the set) or a reference entry."""
+    """Entry of a phase: its calculation (corrected like the set) or the reference entry."""
     if calculation is None:
         entry = reference.lowest_entry(phase)
         if entry is None:

@@ -90,7 +90,9 @@ def render(kind: str, documents: list[dict], fmt: str = "md") -> str:
     if fmt == "md":
         lines = [f"### {TITLES[kind]}", "", "| " + " | ".join(header) + " |"]
         lines.append("|" + "---|" * len(header))
-        lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows]
+        lines += [
+            "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows
+        ]
         return "\n".join(lines) + "\n"
     if fmt == "csv":
         buffer = io.StringIO()

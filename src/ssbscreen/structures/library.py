@@ -71,7 +71,7 @@ def ordered_representative(name: str, max_atoms: int = 100) -> Structure:
 
 
 def read_structure_file(path: str | Path) -> Structure:
-    """An ordered structure from a CIF (or any pymatgen-readable) file; ValueError naming the problem."""
+    """Ordered structure from a CIF (or other pymatgen-readable) file; ValueError if unusable."""
     path = Path(path)
     if not path.is_file():
         raise UnknownPhaseError(f"Structure file {path} does not exist.")

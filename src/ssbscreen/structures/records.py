@@ -13,7 +13,8 @@ A record is one JSON file in ``structures/data/<set>/``::
         {"wyckoff": "4a", "species": {"Li": 1.0}, "coords": [0, 0, 0]},
         {"wyckoff": "4b", "species": {"Cl": 1.0}, "coords": [0.5, 0.5, 0.5]}
       ],
-      "oxidation_states": {"Li": 1, "Cl": -1},   # formal, may be an average (Ni 2.875 in NCM811); elements: 0
+      "oxidation_states": {"Li": 1, "Cl": -1},   # formal; may be an average (Ni 2.875 in
+                                                  # NCM811); elements and alloys: 0
       "source": {"reference": "Author et al., Journal vol, page (year)",
                  "doi": "10....", "note": "what was measured / any choice made here"}
     }
@@ -62,14 +63,18 @@ class CrystalRecord:
                 formula=raw["formula"],
                 spacegroup_symbol=raw["spacegroup_symbol"],
                 spacegroup_number=int(raw["spacegroup_number"]),
-                lattice={k: float(raw["lattice"][k]) for k in ("a", "b", "c", "alpha", "beta", "gamma")},
+                lattice={
+                    k: float(raw["lattice"][k]) for k in ("a", "b", "c", "alpha", "beta", "gamma")
+                },
                 sites=tuple(raw["sites"]),
                 oxidation_states={k: float(v) for k, v in raw["oxidation_states"].items()},
                 source=dict(raw["source"]),
                 path=str(path),
             )
         except (KeyError, TypeError, ValueError) as exc:
-            raise RecordError(f"Structure record {path} is malformed ({exc!r}); fix the file.") from exc
+            raise RecordError(
+                f"Structure record {path} is malformed ({exc!r}); fix the file."
+            ) from exc
 
     def structure(self) -> Structure:
         """The full (possibly disordered) conventional cell, sites labelled by Wyckoff letter."""

@@ -18,7 +18,16 @@ from ssbscreen.schemas import Provenance
 # Hubbard U (eV) that Materials Project GGA+U uses for oxides and fluorides; the universal
 # potentials here are trained on those calculations, so their energies are labelled the same
 # way and can take the MP2020 compatibility corrections (Wang et al., Sci. Rep. 11, 15496 (2021)).
-MP_HUBBARD_U_EV = {"Co": 3.32, "Cr": 3.7, "Fe": 5.3, "Mn": 3.9, "Mo": 4.38, "Ni": 6.2, "V": 3.25, "W": 6.2}
+MP_HUBBARD_U_EV = {
+    "Co": 3.32,
+    "Cr": 3.7,
+    "Fe": 5.3,
+    "Mn": 3.9,
+    "Mo": 4.38,
+    "Ni": 6.2,
+    "V": 3.25,
+    "W": 6.2,
+}
 
 
 @dataclass(frozen=True)
@@ -126,7 +135,10 @@ class MLIPEngine:
     def relax_and_static(self, structure: Structure, name: str) -> tuple[list[Job], Job]:
         """Jobs that relax ``structure`` and then compute its energy; returns (jobs, static)."""
         spec = self.spec
-        common = {"force_field_name": spec.force_field_name, "calculator_kwargs": spec.calculator_kwargs}
+        common = {
+            "force_field_name": spec.force_field_name,
+            "calculator_kwargs": spec.calculator_kwargs,
+        }
         relax = ForceFieldRelaxMaker(
             name=f"{name} relax",
             relax_cell=self.relax_cell,
