@@ -144,6 +144,7 @@ class MLIPEngine:
             relax_cell=self.relax_cell,
             steps=self.max_steps,
             relax_kwargs={"fmax": self.fmax_ev_per_a},
+            ionic_step_data=("energy",),  # keep documents small; trajectories are not kept
             **common,
         ).make(structure)
         static = ForceFieldStaticMaker(name=f"{name} static", **common).make(relax.output.structure)
