@@ -136,7 +136,9 @@ def materials_project_reference_set(elements: set[str], api_key: str, cache=None
     """Entries of the chemical system from the Materials Project (MP2020-corrected), cached."""
     from ssbscreen.analysis.materials_project import fetch_mp_entries
 
-    entries = fetch_mp_entries(sorted(elements), api_key=api_key, cache=cache)
+    # MP_API_ENDPOINT (mp-api's own variable) points at a mirror or a recorded-response server
+    endpoint = os.environ.get("MP_API_ENDPOINT") or None
+    entries = fetch_mp_entries(sorted(elements), api_key=api_key, cache=cache, endpoint=endpoint)
     return ReferenceSet(name="materials_project", entries=tuple(entries), model=None)
 
 

@@ -48,9 +48,8 @@ def bulk_structure(name: str) -> Structure:
     return get_record(name).structure()
 
 
-@cache
-def _ordered(name: str, max_atoms: int) -> Structure:
-    record = get_record(name)
+def ordered_cell(record: CrystalRecord, max_atoms: int = 100) -> Structure:
+    """The record's cell if ordered, else its charge-balanced, Ewald-lowest ordered supercell."""
     structure = record.structure()
     if record.is_ordered:
         return structure
@@ -63,6 +62,11 @@ def _ordered(name: str, max_atoms: int) -> Structure:
         except ValueError as exc:
             errors.append(exc)
     raise errors[-1]
+
+
+@cache
+def _ordered(name: str, max_atoms: int) -> Structure:
+    return ordered_cell(get_record(name), max_atoms)
 
 
 def ordered_representative(name: str, max_atoms: int = 100) -> Structure:

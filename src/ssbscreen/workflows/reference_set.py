@@ -13,6 +13,7 @@ from pymatgen.core import Structure
 
 from ssbscreen.analysis.references import OFFLINE_FORMAT_VERSION
 from ssbscreen.store.queries import find_output
+from ssbscreen.structures.library import ordered_cell
 from ssbscreen.structures.records import CrystalRecord, load_records
 from ssbscreen.workflows.engines import MLIPEngine
 from ssbscreen.workflows.stability import PhaseCalculationMaker, calculation_key
@@ -30,7 +31,9 @@ def reference_records() -> dict[str, CrystalRecord]:
 
 
 def reference_structure(record: CrystalRecord) -> Structure:
-    """The cell that is computed for a reference record (primitive, to keep it small)."""
+    """The cell computed for a reference record: primitive, or Ewald-ordered if disordered."""
+    if not record.is_ordered:
+        return ordered_cell(record)
     return record.structure().get_primitive_structure()
 
 
