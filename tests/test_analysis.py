@@ -27,17 +27,20 @@ def test_offline_set_covers_the_five_systems(reference):
 
 
 def test_every_stable_reference_phase_sits_on_the_hull(reference):
-    pd = PhaseDiagram(list(reference.entries))
-    assert len(pd.stable_entries) > 20
-    for entry in pd.stable_entries:
+    """In its own chemical system, a phase on the hull is at 0 eV/atom and decomposes to itself."""
+    n_stable = 0
+    for entry in reference.entries:
+        pd = PhaseDiagram(reference.in_chemsys({el.symbol for el in entry.composition.elements}))
         result = hull_result(entry, reference)
-        assert result.e_above_hull_ev_per_atom == pytest.approx(0.0, abs=1e-8)
-        assert list(result.decomposition) == [entry.composition.reduced_formula]
-    for entry in pd.unstable_entries:
-        result = hull_result(entry, reference)
-        assert result.e_above_hull_ev_per_atom > 0
-        total = sum(result.decomposition.values())
-        assert total == pytest.approx(1.0)
+        assert result.e_above_hull_ev_per_atom >= 0  # the set defines its own hull
+        assert sum(result.decomposition.values()) == pytest.approx(1.0)
+        if entry in pd.stable_entries:
+            n_stable += 1
+            assert result.e_above_hull_ev_per_atom == pytest.approx(0.0, abs=1e-9)
+            assert result.decomposition == {entry.composition.reduced_formula: 1.0}
+        else:
+            assert result.e_above_hull_ev_per_atom > 0
+    assert n_stable >= 40
 
 
 def test_known_binary_formation_energies_are_negative(reference):
@@ -82,12 +85,14 @@ def test_reactions_are_exothermic_or_zero_and_balanced(reference, pair, voltage)
 def test_stable_phase_does_not_react_with_itself(reference):
     entry = reference.lowest_entry("LiCl")
     result = most_negative_reaction(entry, entry, reference)
-    assert result.reaction_energy_ev_per_atom == pytest.approx(0.0, abs=1e-9)
+    assert result.reaction_energy_ev_per_atom == 0.0
+    assert result.reaction == "no reaction" and result.products == {"LiCl": 1.0}
 
 
-def test_sulfide_oxidised_by_layered_oxide(reference):
-    """Li2S + LiCoO2 is a classic strongly exothermic interface (sulfide oxidation)."""
+def test_thiophosphate_reacts_with_layered_oxide_to_phosphate(reference):
+    """Li3PS4 | LiCoO2: P-S trades for P-O (Richards et al., Chem. Mater. 28, 266 (2016))."""
     result = most_negative_reaction(
-        reference.lowest_entry("Li2S"), reference.lowest_entry("LiCoO2"), reference
+        reference.lowest_entry("Li3PS4"), reference.lowest_entry("LiCoO2"), reference
     )
-    assert result.reaction_energy_ev_per_atom < -0.05
+    assert result.reaction_energy_ev_per_atom < -0.1
+    assert "Li3PO4" in result.products

@@ -66,6 +66,9 @@ def most_negative_reaction(
     """Most negative reaction of phases ``a`` and ``b`` (chemical, or at a voltage vs Li/Li+)."""
     reactivity = _interfacial_reactivity(a, b, reference, voltage_v_vs_li)
     _, x, energy, reaction, _ = min(reactivity.get_kinks(), key=lambda kink: kink[2])
+    if energy > -1e-9:  # no reaction: the most negative point is an unmixed reactant
+        formula = (a if x > 0.5 else b).composition.reduced_formula
+        return ReactionResult(0.0, float(round(x)), {formula: 1.0}, {formula: 1.0}, "no reaction")
     products = {comp.reduced_formula: float(reaction.get_coeff(comp)) for comp in reaction.products}
     reactants = {
         comp.reduced_formula: -float(reaction.get_coeff(comp)) for comp in reaction.reactants

@@ -15,6 +15,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import warnings
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -77,7 +78,9 @@ class ReferenceSet:
 def apply_mp2020(entries: list[ComputedEntry]) -> list[ComputedEntry]:
     """MP2020 anion and GGA/GGA+U mixing corrections (Wang et al., Sci. Rep. 11, 15496 (2021))."""
     compat = MaterialsProject2020Compatibility(check_potcar=False)
-    processed = compat.process_entries(entries, clean=True, inplace=False, verbose=False)
+    with warnings.catch_warnings():  # alloys: "failed to guess oxidation states" is expected
+        warnings.simplefilter("ignore", UserWarning)
+        processed = compat.process_entries(entries, clean=True, inplace=False, verbose=False)
     if len(processed) != len(entries):
         dropped = {e.composition.reduced_formula for e in entries} - {
             e.composition.reduced_formula for e in processed

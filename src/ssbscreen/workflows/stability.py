@@ -119,11 +119,7 @@ def _as_dict(document) -> dict | None:
 @job
 def hull_document(phase: str, calculation, reference_spec: dict, key: str) -> HullDocument:
     """Energy above hull of one phase against the reference set."""
-    spec = ReferenceSpec(**reference_spec)
-    calculation = _as_dict(calculation)
-    elements = _elements(phase, calculation)
-    reference = spec.load(elements)
-    entry = phase_entry(phase, calculation, reference, spec.allow_mixing)
+    calculation, reference, entry = _phase_on_reference(phase, calculation, reference_spec)
     result = hull_result(entry, reference)
     return HullDocument(
         key=key,
@@ -139,10 +135,9 @@ def hull_document(phase: str, calculation, reference_spec: dict, key: str) -> Hu
 @job
 def window_document(phase: str, calculation, reference_spec: dict, key: str) -> WindowDocument:
     """Electrochemical window of one phase vs Li/Li+."""
-    spec = ReferenceSpec(**reference_spec)
-    calculation = _as_dict(calculation)
-    reference = spec.load(_elements(phase, calculation) | {"Li"})
-    entry = phase_entry(phase, calculation, reference, spec.allow_mixing)
+    calculation, reference, entry = _phase_on_reference(
+        phase, calculation, reference_spec, extra_elements={"Li"}
+    )
     window = electrochemical_window(entry, reference)
     return WindowDocument(
         key=key,
@@ -155,6 +150,14 @@ def window_document(phase: str, calculation, reference_spec: dict, key: str) -> 
         reference_set=reference.name,
         provenance=_provenance(calculation, reference),
     )
+
+
+def _phase_on_reference(phase, calculation, reference_spec: dict, extra_elements=frozenset()):
+    """(calculation dict, reference set, entry of the phase corrected like the set)."""
+    spec = ReferenceSpec(**reference_spec)
+    calculation = _as_dict(calculation)
+    reference = spec.load(_elements(phase, calculation) | set(extra_elements))
+    return calculation, reference, phase_entry(phase, calculation, reference, spec.allow_mixing)
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:
