@@ -222,7 +222,7 @@ def _references(args) -> int:
         if args.json:
             print(json.dumps({"reference_set": reference.name, "entries": rows}))
         else:
-            print(f"{reference.name}: {len(rows)} phases (MP2020-corrected energies)")
+            print(f"{reference.name}: {len(rows)} phases (energies on the MP2020 scale)")
             for row in sorted(rows, key=lambda r: r["formula"]):
                 print(f"  {row['formula']:12s} {row['energy_per_atom_ev']:10.4f} eV/atom")
         return 0

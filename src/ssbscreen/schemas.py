@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
+from pymatgen.core import Structure
+from pymatgen.entries.computed_entries import ComputedStructureEntry
 
 
 def content_key(*parts: Any) -> str:
@@ -27,6 +29,9 @@ class Provenance(BaseModel):
     engine: str = Field(description="Engine name, e.g. 'mlip' or 'vasp'.")
     model: str = Field(description="Model (potential) name, e.g. 'CHGNet'.")
     model_version: str = Field(description="Version of the package that provides the model.")
+    energy_corrections: str = Field(
+        "none", description="'MP2020': apply MP2020 corrections to these energies; 'none': as is."
+    )
     settings: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -44,8 +49,8 @@ class CalculationDocument(BaseModel):
     n_atoms: int
     energy_ev: float | None = None
     energy_per_atom_ev: float | None = None
-    structure: dict | None = Field(None, description="Relaxed Structure.as_dict().")
-    entry: dict | None = Field(None, description="Uncorrected ComputedStructureEntry.as_dict().")
+    structure: Structure | None = Field(None, description="Relaxed structure.")
+    entry: ComputedStructureEntry | None = Field(None, description="Uncorrected entry.")
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 

@@ -27,7 +27,7 @@ from pymatgen.entries.computed_entries import ComputedEntry
 
 from ssbscreen.schemas import Provenance
 
-OFFLINE_FORMAT_VERSION = 1
+OFFLINE_FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -40,11 +40,6 @@ class ReferenceSet:
     name: str
     entries: tuple[ComputedEntry, ...]
     model: str | None = None
-    corrections: str | None = "MP2020"  # applied to computed phases placed on this set
-
-    def correct(self, entry: ComputedEntry) -> ComputedEntry:
-        """``entry`` with the corrections this set's entries carry (none for user sets)."""
-        return apply_mp2020([entry])[0] if self.corrections == "MP2020" else entry
 
     @property
     def elements(self) -> set[str]:
@@ -110,10 +105,10 @@ def offline_reference_set(potential: str = "chgnet") -> ReferenceSet:
         )
     raw = read_offline_file(path)
     entries = [MontyDecoder().process_decoded(row["entry"]) for row in raw["entries"]]
+    if raw["energy_corrections"] == "MP2020":
+        entries = apply_mp2020(entries)
     return ReferenceSet(
-        name=f"offline-{raw['model']}-v{raw['version']}",
-        entries=tuple(apply_mp2020(entries)),
-        model=raw["model"],
+        name=f"offline-{raw['model']}-v{raw['version']}", entries=tuple(entries), model=raw["model"]
     )
 
 
@@ -130,9 +125,7 @@ def user_reference_set(path: str | Path) -> ReferenceSet:
             f"{path} must hold a JSON list of pymatgen ComputedEntry or ComputedStructureEntry "
             "dicts (as monty's MontyEncoder writes them)."
         )
-    return ReferenceSet(
-        name=f"user:{path.name}", entries=tuple(entries), model=None, corrections=None
-    )
+    return ReferenceSet(name=f"user:{path.name}", entries=tuple(entries), model=None)
 
 
 def materials_project_reference_set(elements: set[str], api_key: str, cache=None) -> ReferenceSet:
@@ -197,7 +190,7 @@ class ReferenceSpec:
 def phase_entry(
     phase: str, calculation: dict | None, reference: ReferenceSet, allow_mixing: bool = False
 ) -> ComputedEntry:
-    """Entry of a phase: its calculation (corrected like the set) or the reference entry."""
+    """Entry of a phase: its calculation (with its model's corrections) or the reference entry."""
     if calculation is None:
         entry = reference.lowest_entry(phase)
         if entry is None:
@@ -205,6 +198,9 @@ def phase_entry(
         return entry
     if calculation["state"] != "successful":
         raise ValueError(f"The calculation of {phase} failed: {calculation.get('reason')}.")
-    check_compatible(reference, Provenance(**calculation["provenance"]), allow_mixing)
-    entry = MontyDecoder().process_decoded(calculation["entry"])
-    return reference.correct(entry)
+    provenance = Provenance(**calculation["provenance"])
+    check_compatible(reference, provenance, allow_mixing)
+    entry = calculation["entry"]
+    if isinstance(entry, dict):
+        entry = MontyDecoder().process_decoded(entry)
+    return apply_mp2020([entry])[0] if provenance.energy_corrections == "MP2020" else entry

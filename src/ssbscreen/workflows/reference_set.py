@@ -75,6 +75,7 @@ def build_reference_set(
         "potential": engine.potential,
         "model": provenance.model,
         "model_version": provenance.model_version,
+        "energy_corrections": provenance.energy_corrections,
         "settings": provenance.settings,
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "entries": rows,

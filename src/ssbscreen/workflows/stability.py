@@ -75,8 +75,8 @@ def calculation_document(
         state="successful",
         energy_ev=energy,
         energy_per_atom_ev=energy / len(structure),
-        structure=structure.as_dict(),
-        entry=entry.as_dict(),
+        structure=structure,
+        entry=entry,
         **common,
     )
 
@@ -113,7 +113,7 @@ def _as_dict(document) -> dict | None:
     """A stored document as a plain dict (jobflow may hand over the pydantic model)."""
     if document is None or isinstance(document, dict):
         return document
-    return document.model_dump(mode="json")
+    return document.model_dump()
 
 
 @job
