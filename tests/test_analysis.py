@@ -54,7 +54,9 @@ def test_formation_energies_on_the_mp2020_scale_match_experiment(reference, form
     entry = reference.lowest_entry(formula)
     elements = {el.symbol for el in entry.composition.elements}
     pd = PhaseDiagram(reference.in_chemsys(elements))
-    n_atoms = entry.composition.num_atoms / entry.composition.get_reduced_composition_and_factor()[1]
+    n_atoms = (
+        entry.composition.num_atoms / entry.composition.get_reduced_composition_and_factor()[1]
+    )
     experiment = EXPERIMENTAL_HF_KJ_PER_MOL[formula] / KJ_PER_MOL_PER_EV / n_atoms
     assert pd.get_form_energy_per_atom(entry) == pytest.approx(experiment, abs=0.1)
 
