@@ -30,6 +30,10 @@ MP_HUBBARD_U_EV = {
 }
 
 
+# atomate2's ASE relaxer writes final_atoms_object.xyz into the working directory by default
+NO_FILES = {"final_atoms_object_file": None}
+
+
 @dataclass(frozen=True)
 class PotentialSpec:
     """A universal potential known to the MLIP engine."""
@@ -149,11 +153,13 @@ class MLIPEngine:
             name=f"{name} relax",
             relax_cell=self.relax_cell,
             steps=self.max_steps,
-            relax_kwargs={"fmax": self.fmax_ev_per_a},
+            relax_kwargs={"fmax": self.fmax_ev_per_a, **NO_FILES},
             ionic_step_data=("energy",),  # keep documents small; trajectories are not kept
             **common,
         ).make(structure)
-        static = ForceFieldStaticMaker(name=f"{name} static", **common).make(relax.output.structure)
+        static = ForceFieldStaticMaker(name=f"{name} static", relax_kwargs=NO_FILES, **common).make(
+            relax.output.structure
+        )
         return [relax, static], static
 
     def entry_parameters(self, composition: Composition) -> dict:
