@@ -1,20 +1,26 @@
 """Ewald-ordering of partially occupied cells: exact composition, neutrality, labels, energies."""
 
+import dataclasses
 import itertools
 import time
 
 import numpy as np
 import pytest
 from pymatgen.analysis.ewald import EwaldSummation
+from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Element, Lattice, Structure
 
+from ssbscreen.structures.ewald import ewald_energies
 from ssbscreen.structures.ordering import (
     OrderingResult,
+    OrderingSearch,
     ewald_interaction_matrix,
     lowest_ewald_ordering,
+    lowest_orderings,
     ordered_representative,
     supercell_for_integral_occupancy,
 )
+from ssbscreen.structures.sublattices import build_problem
 
 ROCKSALT_OX = {"Li": 1, "Mg": 2, "Cl": -1}
 ARGYRODITE_OX = {"Li": 1, "P": 5, "S": -2, "Cl": -1}
@@ -233,3 +239,141 @@ def test_equal_charge_species_are_spread_deterministically():
         assert dist.min() > 5.0, f"{element} clustered"
     again = ordered_representative(structure, NCA_OX)
     assert again == ordered
+
+
+# ------------------------------------------------------------------------------- N lowest
+
+
+def li3ycl6():
+    from ssbscreen.structures.library import get_record
+
+    record = get_record("Li3YCl6")
+    return record.structure(), record.oxidation_states
+
+
+def check_search(search: OrderingSearch, disordered: Structure, oxidation_states: dict) -> None:
+    """Every ordering exact, neutral, labelled; energies exact and sorted; pairwise distinct."""
+    energies = [o.ewald_energy_ev for o in search.orderings]
+    assert energies == sorted(energies)
+    for ordering in search.orderings:
+        result = OrderingResult(ordering.structure, ordering.ewald_energy_ev, 1, True, (1, 1, 1))
+        check_ordered(
+            dataclasses.replace(result, supercell=search.supercell), disordered, oxidation_states
+        )
+    matcher = StructureMatcher(attempt_supercell=False)
+    for a, b in itertools.combinations(search.orderings, 2):
+        assert not matcher.fit(a.structure, b.structure)
+
+
+def test_ewald_energies_batch_equals_pymatgen_on_sample():
+    structure, ox = li3ycl6()
+    problem = build_problem(structure, ox, 200, supercell=(1, 1, 2))
+    eta = 0.1
+    matrix = ewald_interaction_matrix(problem.supercell, eta=eta)
+    rng = np.random.default_rng(0)
+    rows = np.tile(problem.q_fixed, (5, 1))
+    (group,) = problem.groups
+    for row in rows:
+        row[group.indices] = rng.permutation(group.charge_multiset())
+    fast = ewald_energies(matrix, rows)
+    assert fast.shape == (5,)
+    for row, energy in zip(rows, fast, strict=True):
+        species = [
+            sp or ("Li" if q else None) for sp, q in zip(problem.fixed_species, row, strict=True)
+        ]
+        ordered = ordered_with(problem.supercell, species)
+        assert len(ordered) == 60
+        assert abs(energy - ewald_energy(ordered, ox, eta=eta)) < 1e-8
+        assert abs(energy - ewald_energies(matrix, row)[0]) < 1e-9
+    with pytest.raises(ValueError, match="one row of 66 charges"):
+        ewald_energies(matrix, rows[:, :10])
+
+
+def test_lowest_orderings_exhaustive_equals_brute_force():
+    structure = rocksalt_primitive()
+    search = lowest_orderings(structure, ROCKSALT_OX, n=1000)
+    assert search.exhaustive
+    assert search.n_total == search.n_evaluated == 560  # 8! / (2! 3! 3!)
+    assert search.supercell == (2, 2, 2)
+    assert len(search.orderings) == 7  # every symmetry-distinct ordering, fewer than n
+    check_search(search, structure, ROCKSALT_OX)
+
+    # brute force over every arrangement (independent code): same energy levels, same minimum
+    cell = structure * (2, 2, 2)
+    matrix = ewald_interaction_matrix(cell)
+    cations = [k for k, site in enumerate(cell) if site.label.startswith("4a")]
+    arrangements = np.array(sorted(set(itertools.permutations([1.0] * 2 + [2.0] * 3 + [0.0] * 3))))
+    assert len(arrangements) == 560
+    charges = np.full((560, len(cell)), -1.0)
+    charges[:, cations] = arrangements
+    brute = np.einsum("ki,ij,kj->k", charges, matrix, charges)
+    levels = np.unique(np.round(brute, 6))
+    assert np.allclose(
+        np.unique(np.round([o.ewald_energy_ev for o in search.orderings], 6)), levels
+    )
+    assert abs(search.orderings[0].ewald_energy_ev - brute.min()) < 1e-8
+    # completeness on a sample: each brute-force ordering is one of the returned ones
+    matcher = StructureMatcher(attempt_supercell=False)
+    for k in np.random.default_rng(0).choice(560, size=12, replace=False):
+        species = ["Cl"] * len(cell)
+        for site, q in zip(cations, arrangements[k], strict=True):
+            species[site] = {1.0: "Li", 2.0: "Mg", 0.0: None}[q]
+        ordered = ordered_with(cell, species)
+        assert any(
+            abs(o.ewald_energy_ev - brute[k]) < 1e-6 and matcher.fit(o.structure, ordered)
+            for o in search.orderings
+        )
+    # the n lowest are the head of the full list; the annealing path finds the same orderings
+    head = lowest_orderings(structure, ROCKSALT_OX, n=3)
+    assert [o.ewald_energy_ev for o in head.orderings] == [
+        o.ewald_energy_ev for o in search.orderings[:3]
+    ]
+    annealed = lowest_orderings(structure, ROCKSALT_OX, n=1000, max_enumerated=0, n_restarts=2)
+    assert not annealed.exhaustive and annealed.n_total == 560 and annealed.n_evaluated > 0
+    assert np.allclose(
+        [o.ewald_energy_ev for o in annealed.orderings],
+        [o.ewald_energy_ev for o in search.orderings],
+    )
+
+
+def test_lowest_orderings_in_explicit_supercell():
+    structure, ox = li3ycl6()
+    search = lowest_orderings(structure, ox, n=5, supercell=(1, 1, 2))
+    assert search.supercell == (1, 1, 2)
+    assert search.exhaustive and search.n_evaluated == search.n_total == 924  # C(12, 6)
+    assert len(search.orderings) == 5
+    assert all(len(o.structure) == 60 for o in search.orderings)
+    check_search(search, structure, ox)
+    # the lowest is the global minimum over all 924 assignments
+    problem = build_problem(structure, ox, 200, supercell=(1, 1, 2))
+    (group,) = problem.groups
+    rows = np.tile(problem.q_fixed, (924, 1))
+    for row, chosen in zip(rows, itertools.combinations(group.indices, 3 * 2), strict=True):
+        row[group.indices] = 0.0
+        row[list(chosen)] = 1.0
+    assert (
+        abs(search.orderings[0].ewald_energy_ev - ewald_energies(problem.matrix, rows).min()) < 1e-8
+    )
+
+
+def test_lowest_orderings_rejects_bad_supercells():
+    with pytest.raises(ValueError, match=r"non-integer.*supercell=None") as err:
+        lowest_orderings(rocksalt_primitive(), ROCKSALT_OX, supercell=(1, 1, 2))
+    message = str(err.value)
+    assert message.endswith(".") and ". " not in message  # one sentence
+    with pytest.raises(ValueError, match=r"13 atoms.*raise max_atoms"):
+        lowest_orderings(rocksalt_primitive(), ROCKSALT_OX, supercell=(2, 2, 2), max_atoms=10)
+    with pytest.raises(ValueError, match=r"13 atoms.*raise max_atoms"):
+        lowest_orderings(rocksalt_primitive(), ROCKSALT_OX, max_atoms=10)
+
+
+def test_lowest_orderings_by_annealing_on_argyrodite():
+    structure = argyrodite()
+    search = lowest_orderings(structure, ARGYRODITE_OX, n=4, n_restarts=6, n_sweeps=100)
+    assert not search.exhaustive
+    assert search.n_total == 32247603683100  # C(48, 24)
+    assert search.n_evaluated > 10_000
+    assert len(search.orderings) == 4
+    check_search(search, structure, ARGYRODITE_OX)
+    again = lowest_orderings(structure, ARGYRODITE_OX, n=4, n_restarts=6, n_sweeps=100)
+    assert [o.structure for o in again.orderings] == [o.structure for o in search.orderings]

@@ -69,8 +69,20 @@ def build_parser() -> argparse.ArgumentParser:
     react.add_argument("--voltage", type=float, help="cell voltage in V vs Li/Li+ (Li open)")
     _campaign_options(react)
 
+    run = sub.add_parser("run", help="run a campaign file (YAML) into the store")
+    run.add_argument("file")
+    run.add_argument("--orderings", type=int, help="relax only this many orderings (quick look)")
+    run.add_argument("--doped", type=int, help="relax only this many doped cells (quick look)")
+    run.add_argument("--store", help="store URI")
+
+    query = sub.add_parser("query", help="print stored result documents")
+    query.add_argument("kind", choices=["hull", "window", "reaction", "doping", "calculation"])
+    query.add_argument("--json", action="store_true", help="one JSON list")
+    query.add_argument("--campaign", help="only documents of this campaign")
+    query.add_argument("--store", help="store URI")
+
     table = sub.add_parser("table", help="regenerate tables from the store (computes nothing)")
-    table.add_argument("kind", nargs="?", choices=["hull", "window", "reaction"])
+    table.add_argument("kind", nargs="?", choices=["hull", "window", "reaction", "doping"])
     table.add_argument("--format", default="md", choices=["md", "csv", "latex"])
     table.add_argument("--out", metavar="FILE")
     table.add_argument("--store", help="store URI")
@@ -197,7 +209,7 @@ def _table(args) -> int:
 
     store = build_job_store(args.store)
     store.connect()
-    kinds = [args.kind] if args.kind else ["hull", "window", "reaction"]
+    kinds = [args.kind] if args.kind else ["hull", "window", "reaction", "doping"]
     docs = {kind: stored_outputs(store, kind) for kind in kinds}
     text = (
         render(args.kind, docs[args.kind], args.format)
@@ -206,6 +218,50 @@ def _table(args) -> int:
     )
     if args.out:
         Path(args.out).write_text(text)
+    print(text)
+    return 0
+
+
+def _run_file(args) -> int:
+    from jobflow import run_locally
+
+    from ssbscreen.analysis.tables import render, render_all
+    from ssbscreen.store import build_job_store
+    from ssbscreen.store.queries import stored_outputs
+    from ssbscreen.workflows.campaign_file import doping_flow, read_campaign_file, screen_campaign
+
+    content = read_campaign_file(args.file)
+    store = build_job_store(args.store)
+    if "screen" in content:
+        campaign = screen_campaign(content)
+        results = _run(campaign, args.store)
+        print(render_all({k: results[k] for k in ("hull", "window", "reaction")}))
+    if "doping" in content:
+        overrides = {
+            key: value
+            for key, value in (("n_orderings", args.orderings), ("n_doped", args.doped))
+            if value is not None
+        }
+        flow = doping_flow(content, overrides, store)
+        print(f"computing {len(flow.jobs)} job(s) ...", file=sys.stderr)
+        run_locally(flow, store=store, ensure_success=False, log=False)
+        store.connect()
+        name = content.get("name", "doping")
+        docs = [d for d in stored_outputs(store, "doping") if d["campaign"] == name]
+        print(render("doping", docs))
+    return 0
+
+
+def _query(args) -> int:
+    from ssbscreen.store import build_job_store
+    from ssbscreen.store.queries import stored_outputs
+
+    store = build_job_store(args.store)
+    store.connect()
+    docs = stored_outputs(store, args.kind)
+    if args.campaign:
+        docs = [d for d in docs if d.get("campaign") == args.campaign]
+    text = json.dumps(docs, default=str) if args.json else "\n".join(map(str, docs))
     print(text)
     return 0
 
@@ -274,6 +330,8 @@ def main(argv: list[str] | None = None) -> int:
         "structures": _structures,
         "table": _table,
         "references": _references,
+        "run": _run_file,
+        "query": _query,
         "demo": _demo,
         "hull": lambda a: _single("hull", a, _campaign_from_args(a, hulls=[a.phase])),
         "window": lambda a: _single("window", a, _campaign_from_args(a, windows=[a.phase])),

@@ -95,3 +95,32 @@ class ReactionDocument(BaseModel):
     reaction: str
     reference_set: str
     provenance: Provenance
+
+
+class DopingDocument(BaseModel):
+    """One dopant site of a doping study: energies of the lowest relaxed cell with it there."""
+
+    kind: Literal["doping"] = "doping"
+    key: str
+    campaign: str
+    host: str
+    dopant: str
+    substitution: str
+    site_label: str = Field(description="Parent Wyckoff site of the dopant, e.g. '6g'.")
+    n_dopants: int
+    defect_energy_ev: float = Field(description="Relative to the lowest doped cell overall.")
+    doped_energy_ev: float
+    pristine_energy_ev: float
+    e_above_hull_ev_per_atom: float = Field(description="Doped cell, in its chemical space.")
+    pristine_e_above_hull_ev_per_atom: float
+    reaction_free_energy_ev: float = Field(description="dG of the doping step, per cell.")
+    chemical_potentials: dict[str, float] = Field(
+        description="delta_mu_dopant_ev, delta_mu_li_ev (vs the elements) and ocv_v."
+    )
+    host_reaction_with_dopant_ev_per_atom: float
+    host_reaction_with_li_ev_per_atom: float
+    n_orderings_relaxed: int
+    n_doped_relaxed: int
+    failed: dict[str, str] = Field(default_factory=dict, description="Phase -> reason.")
+    reference_set: str
+    provenance: Provenance

@@ -24,11 +24,24 @@ COLUMNS = {
         "reference set",
         "model",
     ],
+    "doping": [
+        "host",
+        "dopant",
+        "site",
+        "defect energy (eV)",
+        "E_hull (meV/atom)",
+        "dG (eV)",
+        "host + dopant (meV/atom)",
+        "host + Li (meV/atom)",
+        "reference set",
+        "model",
+    ],
 }
 TITLES = {
     "hull": "Energy above hull",
     "window": "Electrochemical stability windows",
     "reaction": "Most negative interfacial reactions",
+    "doping": "Dopant sites, energies above hull and doping free energies",
 }
 
 
@@ -74,6 +87,22 @@ def table_rows(kind: str, documents: list[dict]) -> list[list[str]]:
                 _number(d["reaction_energy_ev_per_atom"], 1000, 1),
                 _number(d["mixing_ratio"], 1, 3),
                 ", ".join(sorted(d["products"])),
+                d["reference_set"],
+                _model(d),
+            ]
+            for d in documents
+        ]
+    elif kind == "doping":
+        rows = [
+            [
+                d["host"],
+                d["dopant"],
+                d["site_label"],
+                _number(d["defect_energy_ev"], 1, 3),
+                _number(d["e_above_hull_ev_per_atom"], 1000, 1),
+                _number(d["reaction_free_energy_ev"], 1, 3),
+                _number(d["host_reaction_with_dopant_ev_per_atom"], 1000, 1),
+                _number(d["host_reaction_with_li_ev_per_atom"], 1000, 1),
                 d["reference_set"],
                 _model(d),
             ]

@@ -19,8 +19,11 @@ def stored_outputs(store: JobStore, kind: str) -> list[dict]:
     """All stored output documents of one kind (the latest per key)."""
     latest: dict[str, tuple[dict, str]] = {}
     for doc in store.query({"output.kind": kind}, properties=["output", "completed_at"]):
-        output = doc["output"]
-        previous = latest.get(output["key"])
-        if previous is None or doc.get("completed_at", "") >= previous[1]:
-            latest[output["key"]] = (output, doc.get("completed_at", ""))
+        # a job may output one document or a list of them (e.g. one per dopant site)
+        outputs = doc["output"] if isinstance(doc["output"], list) else [doc["output"]]
+        completed = doc.get("completed_at", "")
+        for output in outputs:
+            previous = latest.get(output["key"])
+            if output.get("kind") == kind and (previous is None or completed >= previous[1]):
+                latest[output["key"]] = (output, completed)
     return [output for output, _ in latest.values()]
