@@ -12,7 +12,6 @@ from dataclasses import asdict, dataclass, field
 
 from jobflow import CURRENT_JOB, Flow, JobStore, Maker, OnMissing, Response, job
 from pymatgen.core import Composition, Structure
-from ssbscreen.structures.doping import Substitution, doped_cells
 
 from ssbscreen.analysis.doping import doping_reaction_free_energy, site_energies
 from ssbscreen.analysis.hull import hull_result
@@ -20,6 +19,7 @@ from ssbscreen.analysis.reactions import most_negative_reaction
 from ssbscreen.analysis.references import ReferenceSpec, phase_entry
 from ssbscreen.schemas import DopingDocument, content_key
 from ssbscreen.store.queries import find_output
+from ssbscreen.structures.doping import Substitution, doped_cells
 from ssbscreen.structures.library import get_record
 from ssbscreen.structures.ordering import lowest_orderings
 from ssbscreen.workflows.engines import MLIPEngine
