@@ -11,9 +11,15 @@ import logging
 import os
 import sys
 import time
+import warnings
 from pathlib import Path
 
 EXIT_BAD_INPUT = 2
+NOISY_WARNINGS = (
+    "logm result may be inaccurate",  # ASE's FrechetCellFilter, ~1e-13 errors
+    "Converting a tensor with requires_grad=True",  # CHGNet
+    "cd is deprecated",  # jobflow's local manager
+)
 
 
 class BadInput(ValueError):
@@ -321,6 +327,8 @@ def _demo(args) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ssbscreen`` console script."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    for noise in NOISY_WARNINGS:  # harmless messages from dependencies, one per optimiser step
+        warnings.filterwarnings("ignore", message=noise)
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", stream=sys.stderr)
     logging.getLogger("jobflow").setLevel(logging.INFO)  # job-by-job progress on stderr
