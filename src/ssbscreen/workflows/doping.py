@@ -66,16 +66,11 @@ class DopingStudyMaker(Maker):
             supercell=self.supercell,
             max_atoms=self.max_atoms,
         )
-        maker = PhaseCalculationMaker(engine=self.engine)
-        provenance = self.engine.provenance()
-        flows, calculations = [], []
-        for i, ordering in enumerate(search.orderings):
-            key = calculation_key(ordering.structure, provenance)
-            stored = _finished(store, key) if store is not None else None
-            if stored is None:
-                flows.append(maker.make(ordering.structure, f"{record.name} ordering {i}"))
-                stored = flows[-1].output
-            calculations.append(stored)
+        flows, calculations = _calculations(
+            self.engine,
+            [(o.structure, f"{record.name} ordering {i}") for i, o in enumerate(search.orderings)],
+            store,
+        )
         dope = dope_lowest_ordering(
             calculations,
             [ordering.structure for ordering in search.orderings],
@@ -94,6 +89,20 @@ def _study_from_settings(settings: dict) -> DopingStudyMaker:
     settings["engine"] = MLIPEngine(**settings["engine"])
     settings["reference"] = ReferenceSpec(**settings["reference"])
     return DopingStudyMaker(**settings)
+
+
+def _calculations(engine: MLIPEngine, named: list[tuple[Structure, str]], store):
+    """(flows still to run, one calculation per structure: stored document or flow output)."""
+    maker = PhaseCalculationMaker(engine=engine)
+    provenance = engine.provenance()
+    flows, calculations = [], []
+    for structure, name in named:
+        stored = None if store is None else _finished(store, calculation_key(structure, provenance))
+        if stored is None:
+            flows.append(maker.make(structure, name))
+            stored = flows[-1].output
+        calculations.append(stored)
+    return flows, calculations
 
 
 def _finished(store: JobStore, key: str) -> dict | None:
@@ -131,19 +140,11 @@ def dope_lowest_ordering(
         n=study.n_doped,
         max_atoms=study.max_atoms,
     )
-    maker = PhaseCalculationMaker(engine=study.engine)
-    provenance = study.engine.provenance()
-    jobs, doped_outputs = [], []
-    for i, cell in enumerate(cells):
-        stored = _finished(CURRENT_JOB.store, calculation_key(cell.structure, provenance))
-        if stored is not None:
-            doped_outputs.append(stored)
-            continue
-        flow = maker.make(
-            cell.structure, f"{host} {rule.dopant} doped {i} ({cell.dopant_sites[0]})"
-        )
-        jobs.append(flow)
-        doped_outputs.append(flow.output)
+    named = [
+        (cell.structure, f"{host} {rule.dopant} doped {i} ({cell.dopant_sites[0]})")
+        for i, cell in enumerate(cells)
+    ]
+    jobs, doped_outputs = _calculations(study.engine, named, CURRENT_JOB.store)
     documents = doping_documents(
         calculations[lowest],
         doped_outputs,
