@@ -9,9 +9,10 @@ from pymatgen.analysis.ewald import EwaldSummation
 from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Composition, Structure
 
-from ssbscreen.structures.doping import DopedCell, Substitution, doped_cells
+from ssbscreen.structures.doping import DopedCell, doped_cells
 from ssbscreen.structures.library import bulk_structure, ordered_representative
 from ssbscreen.structures.ordering import ewald_interaction_matrix
+from ssbscreen.structures.substitution import Substitution
 
 OX = {"Li": 1, "Y": 3, "Cl": -1}
 IN = Substitution("In", 3, "Li", "Li", 2)

@@ -19,9 +19,10 @@ from ssbscreen.analysis.reactions import most_negative_reaction
 from ssbscreen.analysis.references import ReferenceSpec, phase_entry
 from ssbscreen.schemas import DopingDocument, content_key
 from ssbscreen.store.queries import find_output
-from ssbscreen.structures.doping import Substitution, doped_cells
+from ssbscreen.structures.doping import doped_cells
 from ssbscreen.structures.library import get_record
 from ssbscreen.structures.ordering import lowest_orderings
+from ssbscreen.structures.substitution import Substitution
 from ssbscreen.workflows.engines import MLIPEngine
 from ssbscreen.workflows.stability import PhaseCalculationMaker, _as_dict, calculation_key
 
