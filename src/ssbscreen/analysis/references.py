@@ -17,6 +17,7 @@ import json
 import os
 import warnings
 from dataclasses import dataclass
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -95,6 +96,7 @@ def read_offline_file(path: Path) -> dict:
         return json.load(handle)
 
 
+@cache  # read and decoded once per process; every analysis job of a campaign uses it
 def offline_reference_set(potential: str = "chgnet") -> ReferenceSet:
     """The offline set of ``potential``; ValueError naming the build command if absent."""
     path = offline_reference_path(potential)

@@ -93,11 +93,6 @@ class CrystalRecord:
         return structure
 
     @property
-    def composition(self) -> Composition:
-        """Average composition of the generated cell (occupancies included)."""
-        return self.structure().composition
-
-    @property
     def is_ordered(self) -> bool:
         """True when every site is fully occupied by one element."""
         return all(

@@ -125,20 +125,17 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
             job.name = f"{kind} {' '.join(str(p) for p in key_parts[::2])}"
             jobs.append(job)
 
-    for phase in campaign.hulls:
-        add(
-            "hull",
-            lambda key, p=phase: hull_document(p, calculations[p], spec, key),
-            phase,
-            calc_keys[phase],
-        )
-    for phase in campaign.windows:
-        add(
-            "window",
-            lambda key, p=phase: window_document(p, calculations[p], spec, key),
-            phase,
-            calc_keys[phase],
-        )
+    for kind, phases, make_document in (
+        ("hull", campaign.hulls, hull_document),
+        ("window", campaign.windows, window_document),
+    ):
+        for phase in phases:
+            add(
+                kind,
+                lambda key, p=phase, m=make_document: m(p, calculations[p], spec, key),
+                phase,
+                calc_keys[phase],
+            )
     for a, b, voltage in campaign.reactions:
         add(
             "reaction",
