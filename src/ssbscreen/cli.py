@@ -1,4 +1,4 @@
-"""Command line: ``ssbscreen demo|structures|hull|window|react|table|references``.
+"""Command line: ``ssbscreen demo|structures|hull|window|react|scan|run|query|table|references``.
 
 Bad input gets one sentence on stderr and exit code 2; nothing is written to the store then.
 """
@@ -69,11 +69,19 @@ def build_parser() -> argparse.ArgumentParser:
     window = sub.add_parser("window", help="electrochemical window of a phase vs Li/Li+")
     window.add_argument("phase")
     _campaign_options(window)
-    react = sub.add_parser("react", help="most negative reaction of two phases")
-    react.add_argument("phase_a")
-    react.add_argument("phase_b")
-    react.add_argument("--voltage", type=float, help="cell voltage in V vs Li/Li+ (Li open)")
+    react = sub.add_parser("react", help="most negative reaction of two or three phases")
+    react.add_argument("phases", nargs="+", metavar="PHASE", help="two or three phases")
+    react.add_argument("--voltage", type=float, help="cell voltage (Li open), V vs Li or --vs")
+    react.add_argument("--vs", metavar="ANODE", help="voltage given vs Li-In or Li4Ti5O12")
+    react.add_argument("--plot", metavar="FILE", help="pair: energy vs mixing ratio (PNG/PDF)")
     _campaign_options(react)
+    scan = sub.add_parser("scan", help="reaction energy of two phases over a voltage range")
+    scan.add_argument("phases", nargs=2, metavar="PHASE")
+    scan.add_argument("--from", dest="start", type=float, required=True, help="first voltage")
+    scan.add_argument("--to", dest="stop", type=float, required=True, help="last voltage")
+    scan.add_argument("--vs", metavar="ANODE", help="voltages given vs Li-In or Li4Ti5O12")
+    scan.add_argument("--plot", metavar="FILE", help="energy vs voltage figure (PNG/PDF)")
+    _campaign_options(scan)
 
     run = sub.add_parser("run", help="run a campaign file (YAML) into the store")
     run.add_argument("file")
@@ -82,13 +90,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--store", help="store URI")
 
     query = sub.add_parser("query", help="print stored result documents")
-    query.add_argument("kind", choices=["hull", "window", "reaction", "doping", "calculation"])
+    query.add_argument(
+        "kind", choices=["hull", "window", "reaction", "scan", "doping", "calculation"]
+    )
     query.add_argument("--json", action="store_true", help="one JSON list")
     query.add_argument("--campaign", help="only documents of this campaign")
     query.add_argument("--store", help="store URI")
 
     table = sub.add_parser("table", help="regenerate tables from the store (computes nothing)")
-    table.add_argument("kind", nargs="?", choices=["hull", "window", "reaction", "doping"])
+    table.add_argument("kind", nargs="?", choices=["hull", "window", "reaction", "scan", "doping"])
+    table.add_argument(
+        "--observed", nargs="+", metavar="GROUP", help="species seen (PO_x SO_x P-S-P Li2S)"
+    )
     table.add_argument("--format", default="md", choices=["md", "csv", "latex"])
     table.add_argument("--out", metavar="FILE")
     table.add_argument("--store", help="store URI")
@@ -144,7 +157,7 @@ def _structures(args) -> int:
     return 0
 
 
-def _campaign_from_args(args, hulls=(), windows=(), reactions=()):
+def _campaign_from_args(args, hulls=(), windows=(), reactions=(), scans=()):
     from ssbscreen.analysis.references import ReferenceSpec
     from ssbscreen.workflows.campaign import Campaign
     from ssbscreen.workflows.engines import MLIPEngine, get_potential
@@ -155,6 +168,8 @@ def _campaign_from_args(args, hulls=(), windows=(), reactions=()):
         hulls=list(hulls),
         windows=list(windows),
         reactions=list(reactions),
+        scans=list(scans),
+        voltage_reference=getattr(args, "vs", None) or "Li",
         engine=MLIPEngine(potential=args.model.lower()),
         reference=reference,
         max_atoms=args.max_atoms,
@@ -185,18 +200,27 @@ def _single(kind: str, args, campaign) -> int:
         out = {k: doc[k] for k in ("phase", "e_above_hull_ev_per_atom", "decomposition")}
     elif kind == "window":
         out = {k: doc[k] for k in ("phase", "reduction_v_vs_li", "oxidation_v_vs_li")}
+    elif kind == "scan":
+        keys = ("phases", "voltages_v_vs_li", "reaction_energies_ev_per_atom")
+        out = {k: doc[k] for k in (*keys, "onset_v_vs_li", "interface_onset_v_vs_li")}
     else:
         out = {
             k: doc[k]
             for k in (
                 "phases",
                 "voltage_v_vs_li",
+                "voltage",
+                "voltage_reference",
                 "reaction_energy_ev_per_atom",
+                "mixing_fractions",
                 "mixing_ratio",
                 "products",
+                "product_groups",
                 "reaction",
             )
         }
+    if getattr(args, "plot", None):
+        out["plot"] = str(_plot(kind, doc, results, args))
     out["reference_set"] = doc["reference_set"]
     out["model"] = doc["provenance"]["model"]
     if args.json:
@@ -208,6 +232,41 @@ def _single(kind: str, args, campaign) -> int:
     return 0
 
 
+def _plot(kind: str, doc: dict, results: dict, args) -> Path:
+    """Figure of a reaction (pair: energy vs mixing ratio) or of a scan, written to args.plot."""
+    from ssbscreen.analysis.plots import mixing_curve, plot_mixing_curve, plot_voltage_scan
+    from ssbscreen.analysis.references import ReferenceSpec, phase_entry
+
+    if kind == "scan":
+        return plot_voltage_scan(doc, args.plot)
+    if len(doc["phases"]) != 2:
+        raise BadInput("--plot draws the mixing curve of two phases; give two phases.")
+    spec = ReferenceSpec.from_options(args.references, args.model.lower(), args.mix_engines)
+    calcs = {c["phase"]: c for c in results["calculation"]}
+    elements = {"Li"}
+    for calc in calcs.values():
+        elements |= set(calc["chemsys"].split("-"))
+    elements |= {el for p in doc["phases"] for el in _formula_elements(p)}
+    reference = spec.load(elements)
+    a, b = (phase_entry(p, calcs.get(p), reference, spec.allow_mixing) for p in doc["phases"])
+    x, energies = mixing_curve(a, b, reference, doc["voltage_v_vs_li"])
+    return plot_mixing_curve(tuple(doc["phases"]), x, energies, doc["voltage_v_vs_li"], args.plot)
+
+
+def _formula_elements(phase: str) -> set[str]:
+    from pymatgen.core import Composition
+
+    from ssbscreen.structures.library import UnknownPhaseError, get_record
+
+    try:
+        return {el.symbol for el in Composition(get_record(phase).formula).elements}
+    except UnknownPhaseError:
+        try:
+            return {el.symbol for el in Composition(phase).elements}
+        except ValueError:
+            return set()
+
+
 def _table(args) -> int:
     from ssbscreen.analysis.tables import render, render_all
     from ssbscreen.store import build_job_store
@@ -215,12 +274,12 @@ def _table(args) -> int:
 
     store = build_job_store(args.store)
     store.connect()
-    kinds = [args.kind] if args.kind else ["hull", "window", "reaction", "doping"]
+    kinds = [args.kind] if args.kind else ["hull", "window", "reaction", "scan", "doping"]
     docs = {kind: stored_outputs(store, kind) for kind in kinds}
     text = (
-        render(args.kind, docs[args.kind], args.format)
+        render(args.kind, docs[args.kind], args.format, args.observed)
         if args.kind
-        else render_all(docs, args.format)
+        else render_all(docs, args.format, args.observed)
     )
     if args.out:
         Path(args.out).write_text(text)
@@ -241,7 +300,9 @@ def _run_file(args) -> int:
     if "screen" in content:
         campaign = screen_campaign(content)
         results = _run(campaign, args.store)
-        print(render_all({k: results[k] for k in ("hull", "window", "reaction")}))
+        observed = content["screen"].get("observed_products")
+        kinds = ("hull", "window", "reaction", "scan")
+        print(render_all({k: results[k] for k in kinds}, observed=observed))
     if "doping" in content:
         overrides = {
             key: value
@@ -344,7 +405,10 @@ def main(argv: list[str] | None = None) -> int:
         "hull": lambda a: _single("hull", a, _campaign_from_args(a, hulls=[a.phase])),
         "window": lambda a: _single("window", a, _campaign_from_args(a, windows=[a.phase])),
         "react": lambda a: _single(
-            "reaction", a, _campaign_from_args(a, reactions=[(a.phase_a, a.phase_b, a.voltage)])
+            "reaction", a, _campaign_from_args(a, reactions=[(*a.phases, a.voltage)])
+        ),
+        "scan": lambda a: _single(
+            "scan", a, _campaign_from_args(a, scans=[(*a.phases, a.start, a.stop)])
         ),
     }
     try:

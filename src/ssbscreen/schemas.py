@@ -83,16 +83,46 @@ class WindowDocument(BaseModel):
 
 
 class ReactionDocument(BaseModel):
-    """Most negative interfacial reaction of two phases, chemically or at a voltage."""
+    """Most negative reaction of two or three phases, chemically or at a voltage."""
 
     kind: Literal["reaction"] = "reaction"
     key: str
     phases: list[str]
     voltage_v_vs_li: float | None = Field(description="None for the chemical (closed) reaction.")
-    reaction_energy_ev_per_atom: float = Field(description="Per atom of the reactant mixture.")
-    mixing_ratio: float = Field(description="Molar fraction x of the first phase, x A + (1-x) B.")
+    voltage: float | None = Field(None, description="The voltage as given, vs voltage_reference.")
+    voltage_reference: str = Field("Li", description="Electrode the voltage was given against.")
+    reaction_energy_ev_per_atom: float = Field(
+        description="Per atom of the reactant mixture (per non-Li atom at a voltage)."
+    )
+    mixing_fractions: list[float] = Field(description="Atomic fraction of each phase, in order.")
+    mixing_ratio: float = Field(description="Atomic fraction x of the first phase.")
     products: dict[str, float] = Field(description="Product formula -> amount in the reaction.")
+    product_groups: dict[str, list[str]] = Field(
+        default_factory=dict, description="Species group (PO_x, SO_x, P-S-P, Li2S) -> products."
+    )
     reaction: str
+    reference_set: str
+    provenance: Provenance
+
+
+class ScanDocument(BaseModel):
+    """Reaction energies of a mixture over a voltage range and the onset of reaction."""
+
+    kind: Literal["scan"] = "scan"
+    key: str
+    phases: list[str]
+    voltage_reference: str = "Li"
+    voltages_v_vs_li: list[float]
+    reaction_energies_ev_per_atom: list[float] = Field(
+        description="With each phase's own decomposition, eV per non-Li atom of the mixture."
+    )
+    interface_energies_ev_per_atom: list[float] = Field(
+        description="What mixing adds to the phases' own decomposition, eV per non-Li atom."
+    )
+    onset_v_vs_li: float | None = Field(description="First voltage of the scan with a reaction.")
+    interface_onset_v_vs_li: float | None = Field(
+        description="First voltage of the scan at which the phases react with each other."
+    )
     reference_set: str
     provenance: Provenance
 
@@ -123,4 +153,36 @@ class DopingDocument(BaseModel):
     n_doped_relaxed: int
     failed: dict[str, str] = Field(default_factory=dict, description="Phase -> reason.")
     reference_set: str
+    provenance: Provenance
+
+
+class InterfaceDocument(BaseModel):
+    """A coherent film/substrate interface: work of adhesion and interface energy (J/m^2)."""
+
+    kind: Literal["interface"] = "interface"
+    key: str
+    film: str
+    substrate: str
+    film_miller: tuple[int, int, int] = Field(description="In the film's published/given cell.")
+    substrate_miller: tuple[int, int, int]
+    film_termination: str = Field(description="pymatgen label of the film plane at the interface.")
+    substrate_termination: str
+    n_atoms: int
+    area_a2: float = Field(description="In-plane area of the interface cell (Angstrom^2).")
+    strain_percent: float = Field(description="Largest principal strain of the film (%).")
+    state: Literal["successful", "failed"]
+    reason: str | None = None
+    work_of_adhesion_j_per_m2: float | None = Field(
+        None, description="(E_film_slab + E_substrate_slab - E_interface) / A; > 0: adhesion."
+    )
+    interface_energy_j_per_m2: float | None = Field(
+        None, description="sigma_film + sigma_substrate - W_adh."
+    )
+    film_surface_energy_j_per_m2: float | None = Field(
+        None, description="(E_slab - N e_bulk) / 2A of the strained film slab."
+    )
+    substrate_surface_energy_j_per_m2: float | None = None
+    calculation_keys: dict[str, str] = Field(
+        default_factory=dict, description="Role (interface, film_slab, ...) -> calculation key."
+    )
     provenance: Provenance

@@ -1,60 +1,263 @@
-"""Interfacial reaction energies of two phases, chemically and at a cell voltage.
+"""Interfacial reaction energies of two or three phases, chemically and at a cell voltage.
 
-pymatgen's InterfacialReactivity scans the mixing ratio x of A in x A + (1 - x) B (per atom,
-compositions normalised to one atom) and reports the kinks of the reaction-energy curve; the
-most negative kink is the most favourable reaction (Richards et al., Chem. Mater. 28, 266
-(2016)). At a voltage V vs Li/Li+, Li is open with mu_Li = mu_Li(metal) - e V and the energies
-are grand potentials (GrandPotentialInterfacialReactivity).
+Reactants i with per-atom compositions c_i and energies e_i (eV/atom), mixed in atomic
+fractions x_i (sum 1), react with energy E(x) = h(sum_i x_i c_i) - sum_i x_i e_i, h being the
+convex-hull energy of the chemical system (reference entries plus the phases). E is convex and
+piecewise linear in x, so its minimum over all mixing fractions is one linear program:
+minimise sum_j n_j e_j - sum_i x_i e_i over x, n >= 0 with sum_j n_j c_j = sum_i x_i c_i and
+sum_i x_i = 1. For two phases this is the most negative kink of pymatgen's InterfacialReactivity
+(Richards et al., Chem. Mater. 28, 266 (2016)); the same program covers three phases.
+
+At V vs Li/Li+, Li is open with mu_Li = mu_Li(metal) - eV: compositions exclude Li and energies
+are grand potentials per non-Li atom, phi = (E - mu_Li N_Li) / N_nonLi, as pymatgen's
+GrandPotentialInterfacialReactivity(include_no_mixing_energy=True): each phase's own
+decomposition with Li counts. ``interface_only=True`` measures reactant energies from their own
+grand-hull decomposition instead, leaving only what the mixing adds.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
-from pymatgen.analysis.interface_reactions import (
-    GrandPotentialInterfacialReactivity,
-    InterfacialReactivity,
-)
-from pymatgen.analysis.phase_diagram import GrandPotentialPhaseDiagram
-from pymatgen.core import Element
+import highspy
+import numpy as np
+from pymatgen.core import Composition
 from pymatgen.entries.computed_entries import ComputedEntry
+from scipy.sparse import csc_matrix
 
-from ssbscreen.analysis.hull import phase_diagram
+from ssbscreen.analysis.hull import elements_of
 from ssbscreen.analysis.references import ReferenceSet
+
+NO_REACTION_EV = 1e-9  # energies above -this are "no reaction" (LP round-off)
+TRACE = 1e-9  # amounts below this are dropped from products
 
 
 @dataclass(frozen=True)
 class ReactionResult:
-    """Most negative reaction: energy (eV/atom of mixture), ratio, products and equation."""
+    """Most negative reaction of a mixture of phases.
+
+    reaction_energy_ev_per_atom: per atom of the mixture (per non-Li atom at a voltage, eV).
+    mixing_fractions: atomic fraction of each reactant in the mixture, in the order given.
+    products / reactants: formula -> formula units in the balanced reaction (Li included on
+    the side it goes to when it is open at a voltage).
+    """
 
     reaction_energy_ev_per_atom: float
-    mixing_ratio: float  # atomic fraction x of phase A
-    products: dict[str, float]  # formula -> coefficient in the balanced reaction
-    reactants: dict[str, float]  # formula -> coefficient (Li included when it is open)
+    mixing_fractions: tuple[float, ...]
+    products: dict[str, float]
+    reactants: dict[str, float]
     reaction: str
+    voltage_v_vs_li: float | None = None
+
+    @property
+    def mixing_ratio(self) -> float:
+        """Atomic fraction x of the first phase (x A + (1 - x) B for a pair)."""
+        return self.mixing_fractions[0]
 
 
-def _interfacial_reactivity(a, b, reference, voltage_v_vs_li):
-    li_ref = reference.lowest_entry("Li")
-    extra = [li_ref] if voltage_v_vs_li is not None and li_ref is not None else []
-    pd = phase_diagram(reference, a, b, *extra)
-    if voltage_v_vs_li is None:
-        return InterfacialReactivity(
-            a.composition, b.composition, pd, norm=True, use_hull_energy=False
+class _Program:
+    """A HiGHS linear program with a fixed constraint matrix; costs and bounds change per call.
+
+    HiGHS starts each solve from the previous basis, so a scan over mixtures and voltages costs
+    little more than the solves themselves.
+    """
+
+    def __init__(self, matrix: np.ndarray, rhs: np.ndarray):
+        self.highs = highspy._core._Highs()  # the plain solver: no banner, no callbacks
+        self.highs.setOptionValue("output_flag", False)
+        model = highspy.HighsLp()
+        model.num_row_, model.num_col_ = matrix.shape
+        model.col_cost_ = np.zeros(matrix.shape[1])
+        model.col_lower_ = np.zeros(matrix.shape[1])
+        model.col_upper_ = np.zeros(matrix.shape[1])
+        model.row_lower_ = model.row_upper_ = rhs
+        columns = csc_matrix(matrix)
+        model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        model.a_matrix_.start_ = columns.indptr
+        model.a_matrix_.index_ = columns.indices
+        model.a_matrix_.value_ = columns.data
+        self.highs.passModel(model)
+        self.index = np.arange(matrix.shape[1], dtype=np.int32)
+
+    def solve(
+        self, cost: np.ndarray, upper: np.ndarray, lower: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray]:
+        """Minimum of cost @ z over lower <= z <= upper and the constraints; (value, z)."""
+        n = len(cost)
+        self.highs.changeColsCost(n, self.index, cost)
+        self.highs.changeColsBounds(n, self.index, np.zeros(n) if lower is None else lower, upper)
+        self.highs.run()
+        if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            raise ValueError("The reaction linear program has no optimal solution.")
+        value = self.highs.getInfo().objective_function_value
+        return float(value), np.array(self.highs.getSolution().col_value)
+
+
+class ReactionSpace:
+    """The entries of one chemical system as arrays, built once for every mixture and voltage.
+
+    entries: reference entries of the system plus the reacting phases. Every entry is a
+    column twice: as a product (amount in atoms, cost its energy) and as a reactant (amount in
+    atoms, cost minus the lowest energy of its composition), the latter open only for the
+    reactants of a call.
+    """
+
+    def __init__(self, entries: list[ComputedEntry]):
+        self.entries = list(entries)
+        self.elements = sorted(elements_of(*self.entries))
+        self.formulas = [e.composition.reduced_formula for e in self.entries]
+        self.fractions = np.array(
+            [[e.composition.get_atomic_fraction(el) for el in self.elements] for e in self.entries]
         )
-    if Element("Li") not in pd.elements:
-        raise ValueError("A reaction at a voltage needs Li in the chemical system of the phases.")
-    mu_li = pd.el_refs[Element("Li")].energy_per_atom - voltage_v_vs_li
-    grand_pd = GrandPotentialPhaseDiagram(pd.all_entries, {Element("Li"): mu_li})
-    return GrandPotentialInterfacialReactivity(
-        a.composition,
-        b.composition,
-        grand_pd,
-        pd_non_grand=pd,
-        include_no_mixing_energy=True,
-        norm=True,
-        use_hull_energy=False,
-    )
+        self.energies = np.array([e.energy_per_atom for e in self.entries])
+        self.atoms_per_unit = np.array([Composition(f).num_atoms for f in self.formulas])
+        same = np.all(np.abs(self.fractions[:, None] - self.fractions[None]) < 1e-9, axis=2)
+        self.reactant_energies = np.where(same, self.energies[None], np.inf).min(axis=1)
+        self._li = self.elements.index("Li") if "Li" in self.elements else None
+        self._programs: dict[bool, _Program] = {}
+
+    @classmethod
+    def of(cls, reference: ReferenceSet, *phases: ComputedEntry) -> ReactionSpace:
+        """Space of the chemical system of ``phases`` (+ Li): reference entries plus phases."""
+        elements = elements_of(*phases)
+        if "Li" in reference.elements:
+            elements.add("Li")
+        return cls([*reference.in_chemsys(elements), *phases])
+
+    @cached_property
+    def mu_li_metal(self) -> float:
+        """Energy per atom (eV) of the lowest pure-Li entry."""
+        if self._li is None:
+            raise ValueError("A reaction at a voltage needs Li in the chemical system.")
+        pure = self.fractions[:, self._li] > 1 - 1e-12
+        if not pure.any():
+            raise ValueError("The reference set has no Li metal entry to fix mu_Li.")
+        return float(self.energies[pure].min())
+
+    def _li_fraction(self) -> np.ndarray:
+        return np.zeros(len(self.entries)) if self._li is None else self.fractions[:, self._li]
+
+    def _program(self, open_li: bool) -> _Program:
+        """Element balance (Li dropped when open) and one mixture normalisation row."""
+        if open_li not in self._programs:
+            keep = [i for i in range(len(self.elements)) if not (open_li and i == self._li)]
+            balance = self.fractions[:, keep].T
+            norm = 1.0 - self._li_fraction() if open_li else np.ones(len(self.entries))
+            matrix = np.block([[balance, -balance], [np.zeros(len(norm)), norm]])
+            rhs = np.concatenate([np.zeros(len(keep)), [1.0]])
+            self._programs[open_li] = _Program(matrix, rhs)
+        return self._programs[open_li]
+
+    def _columns(self, reactants: list[ComputedEntry]) -> list[int]:
+        index = {id(e): i for i, e in enumerate(self.entries)}
+        missing = [r.name for r in reactants if id(r) not in index]
+        if missing:
+            raise ValueError(f"Reactants {missing} are not entries of this reaction space.")
+        return [index[id(r)] for r in reactants]
+
+    def most_negative(
+        self,
+        reactants: list[ComputedEntry],
+        voltage_v_vs_li: float | None = None,
+        interface_only: bool = False,
+        fixed_zero: tuple[int, ...] = (),
+    ) -> ReactionResult:
+        """Most negative reaction over all mixing fractions of ``reactants``.
+
+        fixed_zero: indices of reactants held at fraction 0 (a face of the mixing simplex).
+        """
+        columns = self._columns(reactants)
+        mu_li = None if voltage_v_vs_li is None else self.mu_li_metal - voltage_v_vs_li
+        li = self._li_fraction()
+        if mu_li is not None and np.any(li[columns] > 1 - 1e-12):
+            raise ValueError("Li metal cannot be a reactant at a voltage: Li is the reservoir.")
+        shift = 0.0 if mu_li is None else mu_li * li
+        product_cost = self.energies - shift
+        reactant_cost = self.reactant_energies - shift
+        if interface_only:  # each reactant's own decomposition moves to its energy
+            for i in set(columns):
+                reactant_cost[i] += self._solve([i], product_cost, reactant_cost, mu_li)[0]
+        open_columns = [c for k, c in enumerate(columns) if k not in fixed_zero]
+        energy, x, n = self._solve(open_columns, product_cost, reactant_cost, mu_li)
+        return self._result(columns, voltage_v_vs_li, energy, x, n)
+
+    def _solve(self, columns, product_cost, reactant_cost, mu_li, amounts=None):
+        """(energy, reactant atoms, product atoms) of the best reaction of ``columns``.
+
+        amounts: fixed atoms of each reactant column instead of free ones.
+        """
+        m = len(self.entries)
+        upper, lower = np.zeros(2 * m), np.zeros(2 * m)
+        upper[:m] = np.inf
+        if mu_li is not None:
+            upper[:m][self._li_fraction() > 1 - 1e-12] = 0.0  # Li metal is the reservoir
+        columns = m + np.asarray(columns, dtype=int)
+        if amounts is None:
+            upper[columns] = np.inf
+        else:
+            np.add.at(upper, columns, amounts)
+            np.add.at(lower, columns, amounts)
+        energy, z = self._program(mu_li is not None).solve(
+            np.concatenate([product_cost, -reactant_cost]), upper, lower
+        )
+        return energy, z[m:], z[:m]
+
+    def energy_at(
+        self,
+        reactants: list[ComputedEntry],
+        fractions: list[float],
+        voltage_v_vs_li: float | None = None,
+    ) -> float:
+        """Reaction energy (eV/atom, per non-Li atom at a voltage) at fixed atomic fractions."""
+        columns = self._columns(reactants)
+        mu_li = None if voltage_v_vs_li is None else self.mu_li_metal - voltage_v_vs_li
+        li = self._li_fraction()
+        shift = 0.0 if mu_li is None else mu_li * li
+        atoms = np.asarray(fractions, dtype=float)
+        atoms = atoms / (atoms @ (1.0 - li[columns]) if mu_li is not None else atoms.sum())
+        cost = self.energies - shift
+        return self._solve(columns, cost, self.reactant_energies - shift, mu_li, atoms)[0]
+
+    def _result(self, columns, voltage, energy, x, n) -> ReactionResult:
+        x = np.clip(x, 0.0, None)
+        atoms_in = x[columns] / max(x[columns].sum(), TRACE)
+        fractions = tuple(float(a) for a in atoms_in)
+        if energy > -NO_REACTION_EV:
+            present = {
+                self.formulas[c]: 1.0 for c, a in zip(columns, atoms_in, strict=True) if a > TRACE
+            }
+            return ReactionResult(0.0, fractions, present, dict(present), "no reaction", voltage)
+        reactant_units = self._units(np.flatnonzero(x > TRACE), x)
+        product_units = self._units(np.flatnonzero(n > TRACE), n)
+        if voltage is not None:  # Li from or to the reservoir
+            li_change = float((n - x) @ self._li_fraction())
+            if abs(li_change) > TRACE:
+                side = product_units if li_change < 0 else reactant_units
+                side["Li"] = side.get("Li", 0.0) + abs(li_change)
+        scale = reactant_units[self.formulas[next(c for c in columns if x[c] > TRACE)]]
+        reactant_units = {f: u / scale for f, u in reactant_units.items()}
+        product_units = {f: u / scale for f, u in product_units.items()}
+        return ReactionResult(
+            reaction_energy_ev_per_atom=energy,
+            mixing_fractions=fractions,
+            products=product_units,
+            reactants=reactant_units,
+            reaction=f"{_side(reactant_units)} -> {_side(product_units)}",
+            voltage_v_vs_li=voltage,
+        )
+
+    def _units(self, columns: np.ndarray, atoms: np.ndarray) -> dict[str, float]:
+        """Formula -> formula units of the reduced formula for ``atoms`` of each column."""
+        units: dict[str, float] = {}
+        for j in columns:
+            formula = self.formulas[j]
+            units[formula] = units.get(formula, 0.0) + float(atoms[j] / self.atoms_per_unit[j])
+        return units
+
+
+def _side(units: dict[str, float]) -> str:
+    return " + ".join(f"{u:.4g} {f}" for f, u in units.items())
 
 
 def most_negative_reaction(
@@ -64,19 +267,78 @@ def most_negative_reaction(
     voltage_v_vs_li: float | None = None,
 ) -> ReactionResult:
     """Most negative reaction of phases ``a`` and ``b`` (chemical, or at a voltage vs Li/Li+)."""
-    reactivity = _interfacial_reactivity(a, b, reference, voltage_v_vs_li)
-    _, x, energy, reaction, _ = min(reactivity.get_kinks(), key=lambda kink: kink[2])
-    if energy > -1e-9:  # no reaction: the most negative point is an unmixed reactant
-        formula = (a if x > 0.5 else b).composition.reduced_formula
-        return ReactionResult(0.0, float(round(x)), {formula: 1.0}, {formula: 1.0}, "no reaction")
-    products = {comp.reduced_formula: float(reaction.get_coeff(comp)) for comp in reaction.products}
-    reactants = {
-        comp.reduced_formula: -float(reaction.get_coeff(comp)) for comp in reaction.reactants
-    }
-    return ReactionResult(
-        reaction_energy_ev_per_atom=float(energy),
-        mixing_ratio=float(x),
-        products=products,
-        reactants=reactants,
-        reaction=str(reaction),
+    return ReactionSpace.of(reference, a, b).most_negative([a, b], voltage_v_vs_li)
+
+
+def most_negative_mixture_reaction(
+    phases: list[ComputedEntry],
+    reference: ReferenceSet,
+    voltage_v_vs_li: float | None = None,
+) -> ReactionResult:
+    """Most negative reaction over all mixing fractions of two or three phases."""
+    if not 1 <= len(phases) <= 3:
+        raise ValueError(f"A reaction takes one to three phases, not {len(phases)}.")
+    return ReactionSpace.of(reference, *phases).most_negative(list(phases), voltage_v_vs_li)
+
+
+@dataclass(frozen=True)
+class VoltageScan:
+    """Reaction energies of a mixture along a voltage scan and where reaction sets in.
+
+    reaction_energies: with each phase's own decomposition (eV per non-Li atom);
+    interface_energies: what mixing adds to the phases' own decomposition (eV per non-Li atom);
+    onset_v_vs_li / interface_onset_v_vs_li: first voltage from the start of the scan at which
+    that energy is below -tolerance, refined by bisection; None when it never is.
+    """
+
+    phases: tuple[str, ...]
+    voltages_v_vs_li: tuple[float, ...]
+    reaction_energies_ev_per_atom: tuple[float, ...]
+    interface_energies_ev_per_atom: tuple[float, ...]
+    onset_v_vs_li: float | None
+    interface_onset_v_vs_li: float | None
+
+
+def voltage_scan(
+    phases: list[ComputedEntry],
+    reference: ReferenceSet,
+    start_v: float,
+    stop_v: float,
+    step_v: float = 0.05,
+    tolerance_ev: float = 1e-6,
+    precision_v: float = 1e-4,
+) -> VoltageScan:
+    """Most negative reaction of one to three phases at every voltage from start_v to stop_v."""
+    if step_v <= 0:
+        raise ValueError(f"The scan step must be positive, not {step_v} V.")
+    space = ReactionSpace.of(reference, *phases)
+    n_steps = max(1, round(abs(stop_v - start_v) / step_v))
+    voltages = np.linspace(start_v, stop_v, n_steps + 1)
+
+    def energy(v: float, interface_only: bool) -> float:
+        return space.most_negative(list(phases), v, interface_only).reaction_energy_ev_per_atom
+
+    curves, onsets = [], []
+    for interface_only in (False, True):
+        curve = [energy(v, interface_only) for v in voltages]
+        curves.append(tuple(curve))
+        first = next((i for i, e in enumerate(curve) if e < -tolerance_ev), None)
+        if first is None or first == 0:
+            onsets.append(None if first is None else float(voltages[0]))
+            continue
+        low, high = voltages[first - 1], voltages[first]  # stable at low, reacting at high
+        while abs(high - low) > precision_v:
+            middle = 0.5 * (low + high)
+            if energy(middle, interface_only) < -tolerance_ev:
+                high = middle
+            else:
+                low = middle
+        onsets.append(float(high))
+    return VoltageScan(
+        phases=tuple(p.composition.reduced_formula for p in phases),
+        voltages_v_vs_li=tuple(float(v) for v in voltages),
+        reaction_energies_ev_per_atom=curves[0],
+        interface_energies_ev_per_atom=curves[1],
+        onset_v_vs_li=onsets[0],
+        interface_onset_v_vs_li=onsets[1],
     )

@@ -19,8 +19,17 @@ COLUMNS = {
         "phases",
         "voltage (V vs Li)",
         "E_rxn (meV/atom)",
-        "x (A)",
+        "mixing fractions",
         "products",
+        "species groups",
+        "reference set",
+        "model",
+    ],
+    "scan": [
+        "phases",
+        "scan (V vs Li)",
+        "onset (V vs Li)",
+        "interface onset (V vs Li)",
         "reference set",
         "model",
     ],
@@ -41,6 +50,7 @@ TITLES = {
     "hull": "Energy above hull",
     "window": "Electrochemical stability windows",
     "reaction": "Most negative interfacial reactions",
+    "scan": "Voltage scans: where reaction sets in",
     "doping": "Dopant sites, energies above hull and doping free energies",
 }
 
@@ -53,8 +63,30 @@ def _model(doc: dict) -> str:
     return doc["provenance"]["model"]
 
 
-def table_rows(kind: str, documents: list[dict]) -> list[list[str]]:
-    """Rows (strings) of one table kind from its documents, in a stable order."""
+def _voltage(doc: dict) -> str:
+    if doc["voltage_v_vs_li"] is None:
+        return "chemical"
+    text = _number(doc["voltage_v_vs_li"])
+    anode = doc.get("voltage_reference", "Li")
+    return text if anode == "Li" else f"{text} ({_number(doc['voltage'])} vs {anode})"
+
+
+def _groups(doc: dict, observed: list[str] | None) -> str:
+    """Species groups of the products, marked seen / not seen against ``observed``."""
+    parts = []
+    for group, formulas in sorted(doc.get("product_groups", {}).items()):
+        mark = "" if observed is None else (" seen" if group in observed else " not seen")
+        parts.append(f"{group} ({', '.join(formulas)}){mark}")
+    return "; ".join(parts) or "-"
+
+
+def table_rows(
+    kind: str, documents: list[dict], observed: list[str] | None = None
+) -> list[list[str]]:
+    """Rows (strings) of one table kind from its documents, in a stable order.
+
+    observed: species groups seen in experiment (reaction table: products marked seen or not).
+    """
     if kind == "hull":
         rows = [
             [
@@ -83,10 +115,23 @@ def table_rows(kind: str, documents: list[dict]) -> list[list[str]]:
         rows = [
             [
                 " | ".join(d["phases"]),
-                "chemical" if d["voltage_v_vs_li"] is None else _number(d["voltage_v_vs_li"]),
+                _voltage(d),
                 _number(d["reaction_energy_ev_per_atom"], 1000, 1),
-                _number(d["mixing_ratio"], 1, 3),
+                " : ".join(_number(x, 1, 3) for x in d.get("mixing_fractions", [])),
                 ", ".join(sorted(d["products"])),
+                _groups(d, observed),
+                d["reference_set"],
+                _model(d),
+            ]
+            for d in documents
+        ]
+    elif kind == "scan":
+        rows = [
+            [
+                " | ".join(d["phases"]),
+                f"{_number(d['voltages_v_vs_li'][0])} to {_number(d['voltages_v_vs_li'][-1])}",
+                _number(d["onset_v_vs_li"], 1, 3),
+                _number(d["interface_onset_v_vs_li"], 1, 3),
                 d["reference_set"],
                 _model(d),
             ]
@@ -113,9 +158,11 @@ def table_rows(kind: str, documents: list[dict]) -> list[list[str]]:
     return sorted(rows, key=lambda row: (row[0], row[1]))
 
 
-def render(kind: str, documents: list[dict], fmt: str = "md") -> str:
+def render(
+    kind: str, documents: list[dict], fmt: str = "md", observed: list[str] | None = None
+) -> str:
     """One table as text in ``fmt`` ("md", "csv" or "latex")."""
-    header, rows = COLUMNS[kind], table_rows(kind, documents)
+    header, rows = COLUMNS[kind], table_rows(kind, documents, observed)
     if fmt == "md":
         lines = [f"### {TITLES[kind]}", "", "| " + " | ".join(header) + " |"]
         lines.append("|" + "---|" * len(header))
@@ -144,7 +191,9 @@ def render(kind: str, documents: list[dict], fmt: str = "md") -> str:
     raise ValueError(f"Unknown table format {fmt!r}; choose md, csv or latex.")
 
 
-def render_all(documents_by_kind: dict[str, list[dict]], fmt: str = "md") -> str:
+def render_all(
+    documents_by_kind: dict[str, list[dict]], fmt: str = "md", observed: list[str] | None = None
+) -> str:
     """All non-empty tables, one after the other (CSV: one file with a 'table' column)."""
-    parts = [render(kind, docs, fmt) for kind, docs in documents_by_kind.items() if docs]
+    parts = [render(kind, docs, fmt, observed) for kind, docs in documents_by_kind.items() if docs]
     return "\n".join(parts)

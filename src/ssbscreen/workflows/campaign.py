@@ -1,8 +1,9 @@
 """A screening campaign -> one jobflow Flow, skipping everything the store already holds.
 
 A campaign names phases (library names, reference-set formulas or structure files) and asks
-for hulls, windows and pair reactions. Phases not in the store are relaxed with the engine;
-results already in the store (same key) are reused, so a re-run computes nothing.
+for hulls, windows, reactions of two or three phases and voltage scans. Phases not in the store
+are relaxed with the engine; results already in the store (same key) are reused, so a re-run
+computes nothing.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from jobflow import Flow, JobStore, run_locally
 from pymatgen.core import Composition, Structure
 
 from ssbscreen.analysis.references import ReferenceSpec
+from ssbscreen.analysis.voltages import get_anode, voltage_vs_li
 from ssbscreen.schemas import content_key
 from ssbscreen.store.queries import find_output
 from ssbscreen.structures.library import (
@@ -23,7 +25,7 @@ from ssbscreen.structures.library import (
     read_structure_file,
 )
 from ssbscreen.workflows.engines import MLIPEngine
-from ssbscreen.workflows.interfaces import reaction_document
+from ssbscreen.workflows.interfaces import reaction_document, scan_document
 from ssbscreen.workflows.stability import (
     PhaseCalculationMaker,
     calculation_key,
@@ -34,15 +36,19 @@ from ssbscreen.workflows.stability import (
 
 @dataclass
 class Campaign:
-    """What to screen: phases, and the hulls, windows and reactions wanted of them.
+    """What to screen: phases, and the hulls, windows, reactions and scans wanted of them.
 
-    reactions: (phase A, phase B, voltage in V vs Li/Li+ or None for the chemical reaction).
+    reactions: (phase A, phase B[, phase C], voltage or None for the chemical reaction).
+    scans: (phase A, phase B, from voltage, to voltage): reaction energies over a voltage range.
+    voltage_reference: electrode the voltages are given against (Li, Li-In, Li4Ti5O12).
     max_atoms: largest ordered cell built for a disordered library phase.
     """
 
     hulls: list[str] = field(default_factory=list)
     windows: list[str] = field(default_factory=list)
-    reactions: list[tuple[str, str, float | None]] = field(default_factory=list)
+    reactions: list[tuple] = field(default_factory=list)
+    scans: list[tuple[str, str, float, float]] = field(default_factory=list)
+    voltage_reference: str = "Li"
     engine: MLIPEngine = field(default_factory=MLIPEngine)
     reference: ReferenceSpec = field(default_factory=ReferenceSpec)
     max_atoms: int = 100
@@ -50,8 +56,27 @@ class Campaign:
     @property
     def phases(self) -> list[str]:
         """Every phase the campaign touches, in first-use order."""
-        names = [*self.hulls, *self.windows, *(p for a, b, _ in self.reactions for p in (a, b))]
+        mixtures = [r[:-1] for r in self.reactions] + [s[:2] for s in self.scans]
+        names = [*self.hulls, *self.windows, *(p for m in mixtures for p in m)]
         return list(dict.fromkeys(names))
+
+    def checked_reactions(self) -> list[tuple[tuple[str, ...], float | None, float | None]]:
+        """(phases, voltage as given, V vs Li/Li+) of each reaction; ValueError on bad input."""
+        checked = []
+        for reaction in self.reactions:
+            phases, voltage = tuple(reaction[:-1]), reaction[-1]
+            if not 2 <= len(phases) <= 3:
+                raise ValueError(
+                    f"Reaction {list(reaction)} needs two or three phases and a voltage "
+                    "(null for the chemical reaction), e.g. [Li3InCl6, Li6PS5Cl, 4.2]."
+                )
+            vs_li = None if voltage is None else voltage_vs_li(voltage, self._anode)
+            checked.append((phases, voltage, vs_li))
+        return checked
+
+    @property
+    def _anode(self) -> str | None:
+        return None if get_anode(self.voltage_reference).name == "Li" else self.voltage_reference
 
 
 def phase_structure(phase: str, reference_formulas: set[str], max_atoms: int) -> Structure | None:
@@ -87,6 +112,11 @@ class CampaignPlan:
 
 def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
     """Build the Flow of what is missing from ``store``; raise ValueError on bad input first."""
+    reactions = campaign.checked_reactions()
+    scans = [
+        (a, b, voltage_vs_li(start, campaign._anode), voltage_vs_li(stop, campaign._anode))
+        for a, b, start, stop in campaign.scans
+    ]
     reference = campaign.reference.load(_campaign_elements(campaign))
     formulas = {e.composition.reduced_formula for e in reference.entries}
     provenance = campaign.engine.provenance()
@@ -115,7 +145,7 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
             jobs.append(flow)
             calculations[phase] = flow.output
 
-    result_keys: dict[str, list[str]] = {"hull": [], "window": [], "reaction": []}
+    result_keys: dict[str, list[str]] = {"hull": [], "window": [], "reaction": [], "scan": []}
 
     def add(kind, make_job, *key_parts):
         key = content_key(kind, *key_parts, reference.name, campaign.reference.allow_mixing)
@@ -136,15 +166,28 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
                 phase,
                 calc_keys[phase],
             )
-    for a, b, voltage in campaign.reactions:
+    anode = get_anode(campaign.voltage_reference).name
+    for phases, voltage, vs_li in reactions:
         add(
             "reaction",
-            lambda key, a=a, b=b, v=voltage: reaction_document(
-                [a, b], [calculations[a], calculations[b]], v, spec, key
+            lambda key, p=phases, v=voltage, u=vs_li: reaction_document(
+                list(p), [calculations[n] for n in p], u, spec, key, v, anode
+            ),
+            "|".join(phases),
+            [calc_keys[n] for n in phases],
+            vs_li,
+            anode,
+        )
+    for a, b, start, stop in scans:
+        add(
+            "scan",
+            lambda key, a=a, b=b, s=start, t=stop: scan_document(
+                [a, b], [calculations[a], calculations[b]], s, t, spec, key, anode
             ),
             f"{a}|{b}",
             [calc_keys[a], calc_keys[b]],
-            voltage,
+            [start, stop],
+            anode,
         )
     return CampaignPlan(Flow(jobs, name="ssbscreen campaign"), calc_keys, result_keys)
 

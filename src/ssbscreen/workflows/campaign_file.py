@@ -9,10 +9,19 @@ doping:                      # the orderings -> doping study (DopingStudyMaker f
   supercell: [1, 1, 2]
   n_orderings: 25
   n_doped: 30
-screen:                      # hulls, windows and pair reactions (Campaign fields)
+screen:                      # hulls, windows, reactions and scans (Campaign fields)
+  voltage_reference: Li      # voltages below are vs this electrode (Li, Li-In, Li4Ti5O12)
   hulls: [Li3InCl6]
   windows: [Li3InCl6]
-  reactions: [[Li3InCl6, Li6PS5Cl, null], [Li3InCl6, Li6PS5Cl, 4.2]]
+  reactions: [[Li3InCl6, Li6PS5Cl, null], [NCA, Li3InCl6, Li6PS5Cl, 4.2]]
+  scans: [[Li3InCl6, NCA, 2.5, 5.0]]
+  matrix:                    # every coating|cathode, coating|electrolyte, cathode|electrolyte
+    coatings: [LiNbO3, LiF]  # pair (and cathode+coating+electrolyte triple) at every voltage
+    cathodes: [NCM811]
+    electrolytes: [Li6PS5Cl]
+    voltages: [null, 4.2]
+    triples: true
+  observed_products: [PO_x, SO_x, P-S-P, Li2S]   # species seen by XPS, marked in the table
 """
 
 from __future__ import annotations
@@ -24,7 +33,9 @@ from pathlib import Path
 import yaml
 from jobflow import Flow
 
+from ssbscreen.analysis.products import GROUPS
 from ssbscreen.analysis.references import ReferenceSpec
+from ssbscreen.analysis.screening import mixtures
 from ssbscreen.workflows.campaign import Campaign
 from ssbscreen.workflows.doping import DopingStudyMaker
 from ssbscreen.workflows.engines import MLIPEngine
@@ -36,7 +47,17 @@ DOPING_KEYS = {"host", "substitution"} | {f.name for f in dataclasses.fields(Dop
     "reference",
     "campaign",
 }
-SCREEN_KEYS = {"hulls", "windows", "reactions", "max_atoms"}
+SCREEN_KEYS = {
+    "hulls",
+    "windows",
+    "reactions",
+    "scans",
+    "matrix",
+    "voltage_reference",
+    "observed_products",
+    "max_atoms",
+}
+MATRIX_KEYS = {"coatings", "cathodes", "electrolytes", "voltages", "triples"}
 
 
 def _check_keys(section: str, given: dict, allowed: set[str], path: Path) -> None:
@@ -60,7 +81,28 @@ def read_campaign_file(path: str | Path) -> dict:
         raise ValueError(f"Campaign file {path} needs a 'doping' or a 'screen' section.")
     _check_keys("the campaign", content, TOP_KEYS, path)
     _check_keys("doping", content.get("doping") or {}, DOPING_KEYS, path)
-    _check_keys("screen", content.get("screen") or {}, SCREEN_KEYS, path)
+    screen = content.get("screen") or {}
+    _check_keys("screen", screen, SCREEN_KEYS, path)
+    _check_keys("screen: matrix", screen.get("matrix") or {}, MATRIX_KEYS, path)
+    unknown = sorted(set(screen.get("observed_products") or []) - set(GROUPS))
+    if unknown:
+        raise ValueError(f"{path}: unknown observed product groups {unknown}; use {list(GROUPS)}.")
+    for item in screen.get("scans") or []:
+        if not (isinstance(item, list) and len(item) == 4):
+            raise ValueError(
+                f"{path}: scan {item!r} needs [phase A, phase B, from V, to V], "
+                "e.g. [Li3InCl6, NCA, 2.5, 5.0]."
+            )
+    for item in screen.get("reactions") or []:
+        if not (isinstance(item, list) and len(item) in (3, 4)):
+            raise ValueError(
+                f"{path}: reaction {item!r} needs [phase A, phase B, (phase C,) voltage or null]."
+            )
+    if "screen" in content:
+        try:
+            screen_campaign(content)
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc.args[0]}") from None
     return content
 
 
@@ -90,13 +132,29 @@ def doping_flow(content: dict, overrides: dict | None = None, store=None) -> Flo
 
 def screen_campaign(content: dict) -> Campaign:
     """The screen section of a campaign file as a Campaign."""
-    section = content["screen"]
-    reactions = [tuple(r) if len(r) == 3 else (*r, None) for r in section.get("reactions", [])]
-    return Campaign(
-        hulls=list(section.get("hulls", [])),
-        windows=list(section.get("windows", [])),
-        reactions=reactions,
+    section = content.get("screen") or {}
+    reactions = [tuple(r) for r in section.get("reactions") or []]
+    matrix = section.get("matrix")
+    if matrix:
+        for name in ("coatings", "cathodes", "electrolytes"):
+            if not matrix.get(name):
+                raise ValueError(f"The screening matrix needs a list of {name}.")
+        for mixture in mixtures(
+            matrix["coatings"],
+            matrix["cathodes"],
+            matrix["electrolytes"],
+            matrix.get("triples", True),
+        ):
+            reactions += [(*mixture, v) for v in matrix.get("voltages") or [None]]
+    campaign = Campaign(
+        hulls=list(section.get("hulls") or []),
+        windows=list(section.get("windows") or []),
+        reactions=list(dict.fromkeys(reactions)),
+        scans=[tuple(s) for s in section.get("scans") or []],
+        voltage_reference=str(section.get("voltage_reference", "Li")),
         engine=MLIPEngine(potential=str(content.get("model", "chgnet")).lower()),
         reference=_reference(content),
         max_atoms=section.get("max_atoms", 100),
     )
+    campaign.checked_reactions()  # voltages and phase counts, before anything runs
+    return campaign

@@ -1,0 +1,135 @@
+"""Screening matrix vs the naive loop: K coatings x a cathode x an electrolyte x voltages.
+
+Usage: python benchmarks/screening_matrix.py [--k 20] [--voltages 0 1 2.5 3.5 4.2] [--out FILE]
+
+Both ways compute the most negative reaction of every pair (coating|cathode,
+coating|electrolyte, cathode|electrolyte) at every voltage, on the shipped offline reference
+set (CHGNet), with reference phases as coatings and the library's NCM811 and Li6PS5Cl
+(Ewald-ordered cells, CHGNet single-point energies) as cathode and electrolyte:
+(a) ``screening_matrix``: one ReactionSpace per chemical system, one linear program per pair
+    and voltage;
+(b) naive: a new PhaseDiagram (+ GrandPotentialPhaseDiagram at a voltage) and pymatgen
+    InterfacialReactivity per pair and voltage, most negative kink.
+Prints JSON (and writes it with --out): times, the ratio, the largest energy difference, and
+the time of the triples the matrix adds (the naive way has no triple).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import time
+import warnings
+from pathlib import Path
+
+from pymatgen.analysis.interface_reactions import (
+    GrandPotentialInterfacialReactivity,
+    InterfacialReactivity,
+)
+from pymatgen.analysis.phase_diagram import GrandPotentialPhaseDiagram, PhaseDiagram
+from pymatgen.core import Element
+from pymatgen.entries.computed_entries import ComputedEntry
+
+from ssbscreen.analysis.hull import elements_of
+from ssbscreen.analysis.references import offline_reference_set
+from ssbscreen.analysis.screening import mixtures, screening_matrix
+from ssbscreen.structures.library import ordered_representative
+
+COATINGS = [
+    "LiF", "LiNbO3", "Li3PO4", "HfO2", "Li2O", "Al2O3", "LiAlO2", "TiO2", "Li2TiO3", "Y2O3",
+    "LiYF4", "AlF3", "YF3", "AlPO4", "LiCl", "YPO4", "Li4Ti5O12", "Y2Ti2O7", "LiCoPO4", "MnO2",
+    "Li2MnO3", "LiMnPO4", "Li2SO4", "Li3NbO4",
+]  # fmt: skip
+CATHODE, ELECTROLYTE = "NCM811", "Li6PS5Cl"
+
+
+def single_point_entry(name: str) -> ComputedEntry:
+    """CHGNet energy of the ordered library cell of ``name`` (no relaxation)."""
+    from chgnet.model import CHGNet
+
+    structure = ordered_representative(name, 100)
+    energy = CHGNet.load(verbose=False).predict_structure(structure)["e"] * len(structure)
+    return ComputedEntry(structure.composition, float(energy), entry_id=name)
+
+
+def naive(a, b, reference, voltage):
+    """Most negative reaction energy the way a script would: everything built anew."""
+    pd = PhaseDiagram([*reference.in_chemsys(elements_of(a, b) | {"Li"}), a, b])
+    if voltage is None:
+        reactivity = InterfacialReactivity(
+            a.composition, b.composition, pd, norm=True, use_hull_energy=False
+        )
+    else:
+        mu_li = pd.el_refs[Element("Li")].energy_per_atom - voltage
+        grand = GrandPotentialPhaseDiagram(pd.all_entries, {Element("Li"): mu_li})
+        reactivity = GrandPotentialInterfacialReactivity(
+            a.composition,
+            b.composition,
+            grand,
+            pd_non_grand=pd,
+            include_no_mixing_energy=True,
+            norm=True,
+            use_hull_energy=False,
+        )
+    return min(kink[2] for kink in reactivity.get_kinks())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--k", type=int, default=20, help="number of coatings")
+    parser.add_argument("--voltages", type=float, nargs="+", default=[0.0, 1.0, 2.5, 3.5, 4.2])
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore")
+    reference = offline_reference_set("chgnet")
+    coatings = [f for f in COATINGS if reference.lowest_entry(f) is not None][: args.k]
+    phases = {f: reference.lowest_entry(f) for f in coatings}
+    phases |= {name: single_point_entry(name) for name in (CATHODE, ELECTROLYTE)}
+
+    start = time.perf_counter()
+    cells = screening_matrix(
+        phases, coatings, [CATHODE], [ELECTROLYTE], args.voltages, reference, triples=False
+    )
+    fast_s = time.perf_counter() - start
+
+    start = time.perf_counter()
+    slow = {
+        (pair, v): naive(phases[pair[0]], phases[pair[1]], reference, v)
+        for pair in mixtures(coatings, [CATHODE], [ELECTROLYTE], triples=False)
+        for v in args.voltages
+    }
+    naive_s = time.perf_counter() - start
+
+    start = time.perf_counter()
+    with_triples = screening_matrix(
+        phases, coatings, [CATHODE], [ELECTROLYTE], args.voltages, reference, triples=True
+    )
+    triples_s = time.perf_counter() - start
+
+    diff = max(
+        abs(c.result.reaction_energy_ev_per_atom - min(slow[(c.phases, c.voltage_v_vs_li)], 0.0))
+        for c in cells
+    )
+    report = {
+        "coatings": len(coatings),
+        "voltages_v_vs_li": args.voltages,
+        "pair_reactions": len(cells),
+        "matrix_s": round(fast_s, 3),
+        "naive_s": round(naive_s, 3),
+        "speedup": round(naive_s / fast_s, 1),
+        "max_energy_difference_ev_per_atom": diff,
+        "with_triples_reactions": len(with_triples),
+        "with_triples_s": round(triples_s, 3),
+        "reference_set": reference.name,
+        "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+    }
+    text = json.dumps(report, indent=2)
+    print(text)
+    if args.out:
+        args.out.write_text(text)
+
+
+if __name__ == "__main__":
+    main()

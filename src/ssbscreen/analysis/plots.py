@@ -1,0 +1,68 @@
+"""Figures (matplotlib, written to files): reaction energy vs mixing ratio and vs voltage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt
+import numpy as np
+from pymatgen.entries.computed_entries import ComputedEntry
+
+from ssbscreen.analysis.reactions import ReactionSpace
+from ssbscreen.analysis.references import ReferenceSet
+
+
+def mixing_curve(
+    a: ComputedEntry,
+    b: ComputedEntry,
+    reference: ReferenceSet,
+    voltage_v_vs_li: float | None = None,
+    points: int = 201,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Atomic fraction x of ``a`` and the reaction energy (eV/atom) of x a + (1 - x) b."""
+    space = ReactionSpace.of(reference, a, b)
+    x = np.linspace(0.0, 1.0, points)
+    energies = [space.energy_at([a, b], [xi, 1.0 - xi], voltage_v_vs_li) for xi in x]
+    return x, np.array(energies)
+
+
+def plot_mixing_curve(
+    names: tuple[str, str], x: np.ndarray, energies: np.ndarray, voltage, path: str | Path
+) -> Path:
+    """Reaction energy (meV/atom) vs the atomic fraction of the first phase, written to path."""
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.plot(x, 1000 * energies, color="C0")
+    ax.axhline(0.0, color="0.6", lw=0.8)
+    ax.set_xlabel(f"atomic fraction of {names[0]} (rest {names[1]})")
+    unit = "meV/atom" if voltage is None else "meV per non-Li atom"
+    ax.set_ylabel(f"reaction energy ({unit})")
+    ax.set_title("chemical" if voltage is None else f"{voltage:g} V vs Li/Li+")
+    return _save(fig, path)
+
+
+def plot_voltage_scan(scan: dict, path: str | Path) -> Path:
+    """Reaction energies of a stored scan document vs voltage, onsets marked, written to path."""
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    volts = scan["voltages_v_vs_li"]
+    ax.plot(volts, 1000 * np.array(scan["reaction_energies_ev_per_atom"]), label="total")
+    ax.plot(volts, 1000 * np.array(scan["interface_energies_ev_per_atom"]), label="interface")
+    for key, style in (("onset_v_vs_li", ":"), ("interface_onset_v_vs_li", "--")):
+        if scan[key] is not None:
+            ax.axvline(scan[key], color="0.4", ls=style, lw=0.8)
+    ax.set_xlabel("voltage (V vs Li/Li+)")
+    ax.set_ylabel("reaction energy (meV per non-Li atom)")
+    ax.set_title(" | ".join(scan["phases"]))
+    ax.legend()
+    return _save(fig, path)
+
+
+def _save(fig, path: str | Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+    return path

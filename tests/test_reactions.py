@@ -1,0 +1,206 @@
+"""Reactions of two and three phases, voltages, scans and the screening matrix (offline set)."""
+
+import warnings
+
+import pytest
+from pymatgen.analysis.interface_reactions import (
+    GrandPotentialInterfacialReactivity,
+    InterfacialReactivity,
+)
+from pymatgen.analysis.phase_diagram import GrandPotentialPhaseDiagram, PhaseDiagram
+from pymatgen.core import Composition, Element
+
+from ssbscreen.analysis.hull import elements_of
+from ssbscreen.analysis.plots import mixing_curve, plot_mixing_curve
+from ssbscreen.analysis.products import group_products, product_group
+from ssbscreen.analysis.reactions import (
+    ReactionSpace,
+    most_negative_mixture_reaction,
+    most_negative_reaction,
+    voltage_scan,
+)
+from ssbscreen.analysis.references import offline_reference_set
+from ssbscreen.analysis.screening import mixtures, screening_matrix
+from ssbscreen.analysis.voltages import get_anode, voltage_vs_li
+from ssbscreen.analysis.windows import electrochemical_window
+
+VOLTAGES = [None, 0.0, 1.0, 2.5, 4.2]
+PAIRS = [("Li3PS4", "LiCoO2"), ("Li2S", "LiNiO2"), ("LiNbO3", "Li3PS4"), ("LiF", "LiCoO2")]
+TRIPLES = [("LiCoO2", "LiNbO3", "Li3PS4"), ("LiNiO2", "LiCl", "Li2S"), ("LiCoO2", "LiF", "P2S5")]
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return offline_reference_set("chgnet")
+
+
+def pymatgen_minimum(a, b, reference, voltage):
+    """Most negative kink of pymatgen's InterfacialReactivity: the independent answer."""
+    pd = PhaseDiagram([*reference.in_chemsys(elements_of(a, b) | {"Li"}), a, b])
+    if voltage is None:
+        reactivity = InterfacialReactivity(
+            a.composition, b.composition, pd, norm=True, use_hull_energy=False
+        )
+    else:
+        mu_li = pd.el_refs[Element("Li")].energy_per_atom - voltage
+        grand = GrandPotentialPhaseDiagram(pd.all_entries, {Element("Li"): mu_li})
+        reactivity = GrandPotentialInterfacialReactivity(
+            a.composition, b.composition, grand, pd, include_no_mixing_energy=True, norm=True
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return min(kink[2] for kink in reactivity.get_kinks())
+
+
+def net_elements(result):
+    """Element counts reactants minus products of a result's balanced reaction."""
+    counts = {}
+    for sign, side in ((1, result.reactants), (-1, result.products)):
+        for formula, amount in side.items():
+            for el, n in Composition(formula).items():
+                counts[el.symbol] = counts.get(el.symbol, 0.0) + sign * amount * n
+    return counts
+
+
+@pytest.mark.parametrize("voltage", VOLTAGES)
+@pytest.mark.parametrize("pair", PAIRS)
+def test_pair_equals_pymatgen_interfacial_reactivity(reference, pair, voltage):
+    a, b = (reference.lowest_entry(f) for f in pair)
+    result = most_negative_reaction(a, b, reference, voltage)
+    expected = min(pymatgen_minimum(a, b, reference, voltage), 0.0)
+    assert result.reaction_energy_ev_per_atom == pytest.approx(expected, abs=1e-8)
+    assert sum(result.mixing_fractions) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("voltage", [None, 4.2])
+@pytest.mark.parametrize("triple", TRIPLES)
+def test_triple_reduces_to_its_pairs_and_is_never_beaten_by_them(reference, triple, voltage):
+    entries = [reference.lowest_entry(f) for f in triple]
+    space = ReactionSpace.of(reference, *entries)
+    both = space.most_negative(entries, voltage)
+    assert both.reaction_energy_ev_per_atom <= 1e-12
+    for zero in range(3):
+        pair = [e for i, e in enumerate(entries) if i != zero]
+        face = space.most_negative(entries, voltage, fixed_zero=(zero,))
+        assert face.mixing_fractions[zero] == 0.0
+        expected = min(pymatgen_minimum(*pair, reference, voltage), 0.0)
+        assert face.reaction_energy_ev_per_atom == pytest.approx(expected, abs=1e-8)
+        assert both.reaction_energy_ev_per_atom <= face.reaction_energy_ev_per_atom + 1e-12
+    for element, net in net_elements(both).items():
+        assert net == pytest.approx(0.0, abs=1e-6), element  # Li included: it is listed
+
+
+def test_three_way_mixture_of_sulfide_oxide_and_chloride(reference):
+    """LiCoO2 + LiCl + Li3PS4 at 4.2 V: products balance and the energy is a real minimum."""
+    entries = [reference.lowest_entry(f) for f in ("LiCoO2", "LiCl", "Li3PS4")]
+    result = most_negative_mixture_reaction(entries, reference, 4.2)
+    space = ReactionSpace.of(reference, *entries)
+    for fractions in ([0.2, 0.3, 0.5], [0.5, 0.1, 0.4], [1 / 3, 1 / 3, 1 / 3]):
+        assert space.energy_at(entries, fractions, 4.2) >= result.reaction_energy_ev_per_atom
+    assert result.reaction_energy_ev_per_atom < -0.5
+
+
+def test_a_phase_does_not_react_with_itself(reference):
+    entry = reference.lowest_entry("Li3PO4")
+    for voltage in (None, 1.0, 3.0):
+        result = most_negative_mixture_reaction([entry, entry, entry], reference, voltage)
+        assert result.reaction_energy_ev_per_atom == 0.0
+        assert result.reaction == "no reaction"
+
+
+@pytest.mark.parametrize("formula", ["Li3PS4", "LiCoO2", "LiCl", "Li2S"])
+def test_voltage_results_agree_with_the_grand_potential_window(reference, formula):
+    """Alone, a phase reacts exactly outside its window; the scan finds the window limits."""
+    entry = reference.lowest_entry(formula)
+    window = electrochemical_window(entry, reference)
+    space = ReactionSpace.of(reference, entry)
+    inside = 0.5 * (window.reduction_v_vs_li + window.oxidation_v_vs_li)
+    assert space.most_negative([entry], inside).reaction_energy_ev_per_atom == 0.0
+    above = space.most_negative([entry], window.oxidation_v_vs_li + 0.05)
+    assert above.reaction_energy_ev_per_atom < 0
+    assert above.products.get("Li", 0) > 0  # oxidation releases Li
+    up = voltage_scan([entry], reference, inside, 6.5)
+    assert up.onset_v_vs_li == pytest.approx(window.oxidation_v_vs_li, abs=1e-3)
+    down = voltage_scan([entry], reference, inside, 0.0)
+    if window.reduction_v_vs_li > 0:
+        assert down.onset_v_vs_li == pytest.approx(window.reduction_v_vs_li, abs=1e-3)
+        at_li = space.most_negative([entry], 0.0)
+        assert at_li.reaction_energy_ev_per_atom < 0 and "Li" in at_li.reactants
+    else:
+        assert down.onset_v_vs_li is None
+
+
+def test_scan_of_a_pair_reports_interface_onset_after_total_onset(reference):
+    a, b = reference.lowest_entry("Li3PO4"), reference.lowest_entry("LiCoO2")
+    scan = voltage_scan([a, b], reference, 2.5, 5.0, step_v=0.1)
+    assert scan.voltages_v_vs_li[0] == 2.5 and scan.voltages_v_vs_li[-1] == 5.0
+    assert all(e <= 1e-12 for e in scan.reaction_energies_ev_per_atom)
+    assert all(
+        t <= i + 1e-9
+        for t, i in zip(
+            scan.reaction_energies_ev_per_atom, scan.interface_energies_ev_per_atom, strict=True
+        )
+    )
+    window = electrochemical_window(b, reference)  # LiCoO2 delithiates first
+    assert scan.onset_v_vs_li == pytest.approx(window.oxidation_v_vs_li, abs=1e-3)
+    assert scan.interface_onset_v_vs_li >= scan.onset_v_vs_li
+
+
+def test_anodes_convert_to_volts_vs_li_and_bad_voltages_are_refused():
+    assert voltage_vs_li(3.58, "Li-In") == pytest.approx(4.2)  # MISSION.md system 1
+    assert voltage_vs_li(2.75, "LTO") == pytest.approx(4.3)
+    assert get_anode("LiIn").name == "Li-In" and "doi" in get_anode("Li-In").source
+    with pytest.raises(ValueError, match="outside the window of the Li reference"):
+        voltage_vs_li(-0.7, "Li-In")
+    with pytest.raises(ValueError, match="outside the window"):
+        voltage_vs_li(12.0)
+    with pytest.raises(ValueError, match="Unknown anode 'Li-Sn'"):
+        voltage_vs_li(1.0, "Li-Sn")
+
+
+def test_li_metal_is_the_reservoir_at_a_voltage(reference):
+    li, licl = reference.lowest_entry("Li"), reference.lowest_entry("LiCl")
+    assert most_negative_reaction(licl, li, reference).reaction_energy_ev_per_atom == 0.0
+    with pytest.raises(ValueError, match="Li metal cannot be a reactant"):
+        most_negative_reaction(licl, li, reference, 1.0)
+
+
+def test_screening_matrix_equals_one_by_one_and_the_naive_way(reference):
+    coatings = ["LiNbO3", "LiF", "Li3PO4"]
+    phases = {f: reference.lowest_entry(f) for f in [*coatings, "LiCoO2", "Li3PS4"]}
+    voltages = [None, 3.0, 4.2]
+    cells = screening_matrix(phases, coatings, ["LiCoO2"], ["Li3PS4"], voltages, reference)
+    wanted = mixtures(coatings, ["LiCoO2"], ["Li3PS4"])
+    assert len(wanted) == 3 * 3 + 1 and len(cells) == len(wanted) * len(voltages)
+    for cell in cells:
+        entries = [phases[p] for p in cell.phases]
+        alone = most_negative_mixture_reaction(entries, reference, cell.voltage_v_vs_li)
+        assert cell.result.reaction_energy_ev_per_atom == pytest.approx(
+            alone.reaction_energy_ev_per_atom, abs=1e-9
+        )
+        if len(entries) == 2:
+            naive = pymatgen_minimum(*entries, reference, cell.voltage_v_vs_li)
+            assert alone.reaction_energy_ev_per_atom == pytest.approx(min(naive, 0), abs=1e-8)
+    with pytest.raises(ValueError, match="No entry given for"):
+        screening_matrix(phases, ["HfO2"], ["LiCoO2"], ["Li3PS4"], [None], reference)
+
+
+def test_products_are_grouped_like_xps_signals():
+    assert product_group("Li3PO4") == "PO_x" and product_group("LiCoPO4") == "PO_x"
+    assert product_group("CoSO4") == "SO_x"
+    assert product_group("P2S5") == "P-S-P"  # P4S10: PS4 tetrahedra share S
+    assert product_group("Li3PS4") is None  # isolated PS4: no bridging S
+    assert product_group("Li2S") == "Li2S" and product_group("CoS2") is None
+    assert group_products(["Li2S", "Li3PO4", "CoS2"]) == {"Li2S": ["Li2S"], "PO_x": ["Li3PO4"]}
+
+
+def test_mixing_curve_minimum_is_the_most_negative_reaction(reference, tmp_path):
+    a, b = reference.lowest_entry("Li3PS4"), reference.lowest_entry("LiCoO2")
+    for voltage in (None, 4.2):
+        x, energies = mixing_curve(a, b, reference, voltage, points=41)
+        best = most_negative_reaction(a, b, reference, voltage)
+        assert energies.min() == pytest.approx(best.reaction_energy_ev_per_atom, abs=1e-9)
+        assert x[energies.argmin()] == pytest.approx(best.mixing_ratio, abs=1e-9)
+    assert energies[0] <= 0 and energies[-1] <= 0  # each phase's own decomposition at 4.2 V
+    path = plot_mixing_curve(("Li3PS4", "LiCoO2"), x, energies, 4.2, tmp_path / "mix.png")
+    assert path.stat().st_size > 1000
