@@ -79,12 +79,18 @@ class Campaign:
         return None if get_anode(self.voltage_reference).name == "Li" else self.voltage_reference
 
 
-def phase_structure(phase: str, reference_formulas: set[str], max_atoms: int) -> Structure | None:
-    """Structure to compute for ``phase``; None when it is a reference-set formula."""
+def phase_structure(
+    phase: str, reference_formulas: set[str], max_atoms: int, reuse_reference: bool = False
+) -> Structure | None:
+    """Structure to compute for ``phase``; None when it is a reference-set formula.
+
+    reuse_reference: the reference set was computed with the campaign's engine from the
+    library's ordered records, so an ordered library phase in it is not computed again.
+    """
     if phase.lower().endswith((".cif", ".json", "poscar", ".vasp")) or Path(phase).is_file():
         return read_structure_file(phase)
     try:
-        get_record(phase)
+        record = get_record(phase)
     except UnknownPhaseError:
         try:
             formula = Composition(phase).reduced_formula
@@ -93,7 +99,17 @@ def phase_structure(phase: str, reference_formulas: set[str], max_atoms: int) ->
         if formula in reference_formulas:
             return None
         raise
+    same_formula = Composition(record.formula).reduced_formula == _formula_of(phase)
+    if reuse_reference and record.is_ordered and same_formula and phase in reference_formulas:
+        return None
     return ordered_representative(phase, max_atoms)
+
+
+def _formula_of(name: str) -> str | None:
+    try:
+        return Composition(name).reduced_formula
+    except ValueError:
+        return None
 
 
 @dataclass
@@ -123,7 +139,13 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
     maker = PhaseCalculationMaker(engine=campaign.engine)
     spec = asdict(campaign.reference)
 
-    structures = {p: phase_structure(p, formulas, campaign.max_atoms) for p in campaign.phases}
+    reuse = (
+        campaign.reference.source == "offline"
+        and campaign.reference.potential == campaign.engine.potential
+    )
+    structures = {
+        p: phase_structure(p, formulas, campaign.max_atoms, reuse) for p in campaign.phases
+    }
     for structure in structures.values():
         if structure is not None:
             campaign.engine.check_elements(structure)
