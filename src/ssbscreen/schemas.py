@@ -165,13 +165,15 @@ class InterfaceDocument(BaseModel):
     substrate: str
     film_miller: tuple[int, int, int] = Field(description="In the film's published/given cell.")
     substrate_miller: tuple[int, int, int]
-    film_termination: str = Field(description="pymatgen label of the film plane at the interface.")
-    substrate_termination: str
-    n_atoms: int
-    area_a2: float = Field(description="In-plane area of the interface cell (Angstrom^2).")
-    strain_percent: float = Field(description="Largest principal strain of the film (%).")
     state: Literal["successful", "failed"]
     reason: str | None = None
+    film_termination: str | None = Field(
+        None, description="pymatgen label of the film plane at the interface."
+    )
+    substrate_termination: str | None = None
+    n_atoms: int | None = None
+    area_a2: float | None = Field(None, description="In-plane area of the cell (Angstrom^2).")
+    strain_percent: float | None = Field(None, description="Largest principal film strain (%).")
     work_of_adhesion_j_per_m2: float | None = Field(
         None, description="(E_film_slab + E_substrate_slab - E_interface) / A; > 0: adhesion."
     )

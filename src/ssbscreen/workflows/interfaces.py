@@ -2,13 +2,44 @@
 
 from __future__ import annotations
 
-from jobflow import job
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from jobflow import Flow, Maker, Response, job
+from pymatgen.core import Structure
 
 from ssbscreen.analysis.products import group_products
 from ssbscreen.analysis.reactions import ReactionSpace, voltage_scan
 from ssbscreen.analysis.references import ReferenceSpec, phase_entry
-from ssbscreen.schemas import ReactionDocument, ScanDocument
-from ssbscreen.workflows.stability import _as_dict, _elements, _provenance
+from ssbscreen.schemas import (
+    InterfaceDocument,
+    Provenance,
+    ReactionDocument,
+    ScanDocument,
+    content_key,
+)
+from ssbscreen.structures.interfaces import (
+    InterfaceCandidate,
+    InterfaceLimits,
+    Miller,
+    coherent_interfaces,
+    miller_in_cell,
+    miller_index,
+)
+from ssbscreen.structures.library import (
+    bulk_structure,
+    get_record,
+    ordered_representative,
+    read_structure_file,
+)
+from ssbscreen.workflows.engines import MLIPEngine
+from ssbscreen.workflows.stability import (
+    PhaseCalculationMaker,
+    _as_dict,
+    _elements,
+    _provenance,
+    calculation_key,
+)
 
 
 def _phase_entries(phases, calculations, reference_spec, with_li):
@@ -89,3 +120,239 @@ def scan_document(
 
 
 EV_PER_A2_IN_J_PER_M2 = 16.021766  # 1 eV/Angstrom^2 = 16.02 J/m^2
+
+
+def surface_energy_j_per_m2(
+    slab_energy_ev: float, n_atoms: int, bulk_energy_per_atom_ev: float, area_a2: float
+) -> float:
+    """sigma = (E_slab - N e_bulk) / 2A, the mean of the slab's two faces (J/m^2)."""
+    excess_ev = slab_energy_ev - n_atoms * bulk_energy_per_atom_ev
+    return excess_ev / (2 * area_a2) * EV_PER_A2_IN_J_PER_M2
+
+
+def work_of_adhesion_j_per_m2(
+    interface_energy_ev: float, film_energy_ev: float, substrate_energy_ev: float, area_a2: float
+) -> float:
+    """W_adh = (E_film + E_substrate - E_interface) / A of a cell with one interface (J/m^2)."""
+    separation_ev = film_energy_ev + substrate_energy_ev - interface_energy_ev
+    return separation_ev / area_a2 * EV_PER_A2_IN_J_PER_M2
+
+
+@job
+def interface_document(
+    calculations: dict, description: dict, key: str, provenance: dict
+) -> InterfaceDocument:
+    """Work of adhesion and interface energy from the five calculations of one interface.
+
+    calculations: role (interface, film_slab, substrate_slab, film_bulk, substrate_bulk) ->
+    CalculationDocument; gamma_int = sigma_film + sigma_substrate - W_adh.
+    """
+    calculations = {role: _as_dict(doc) for role, doc in calculations.items()}
+    common = {
+        "key": key,
+        "provenance": Provenance(**provenance),
+        "calculation_keys": {role: doc["key"] for role, doc in calculations.items() if doc},
+        **description,
+    }
+    for role, doc in calculations.items():
+        if doc is None or doc["state"] != "successful":
+            why = doc["reason"] if doc else "its calculation did not run"
+            return InterfaceDocument(
+                state="failed", reason=f"{role.replace('_', ' ')}: {why}", **common
+            )
+    area = description["area_a2"]
+    sigma_film, sigma_substrate = (
+        surface_energy_j_per_m2(
+            calculations[f"{part}_slab"]["energy_ev"],
+            calculations[f"{part}_slab"]["n_atoms"],
+            calculations[f"{part}_bulk"]["energy_per_atom_ev"],
+            area,
+        )
+        for part in ("film", "substrate")
+    )
+    adhesion = work_of_adhesion_j_per_m2(
+        *(calculations[role]["energy_ev"] for role in ("interface", "film_slab", "substrate_slab")),
+        area,
+    )
+    return InterfaceDocument(
+        state="successful",
+        work_of_adhesion_j_per_m2=round(adhesion, 6),
+        interface_energy_j_per_m2=round(sigma_film + sigma_substrate - adhesion, 6),
+        film_surface_energy_j_per_m2=round(sigma_film, 6),
+        substrate_surface_energy_j_per_m2=round(sigma_substrate, 6),
+        **common,
+    )
+
+
+def bulk_cell(
+    phase: str | Structure, miller: Miller, max_atoms: int
+) -> tuple[str, Structure, Miller]:
+    """(name, ordered cell, Miller index in that cell) of a library phase, file or Structure.
+
+    A library phase's Miller index refers to its published cell (e.g. NCA (0, 0, 3), hexagonal).
+    """
+    if isinstance(phase, Structure):
+        return phase.composition.reduced_formula, phase, miller
+    if Path(phase).is_file():
+        structure = read_structure_file(phase)
+        return structure.composition.reduced_formula, structure, miller
+    name = get_record(phase).name
+    cell = ordered_representative(name, max_atoms)
+    return name, cell, miller_in_cell(miller, bulk_structure(name).lattice, cell.lattice)
+
+
+def _plain(structure: Structure) -> Structure:
+    """The structure without site properties (the builder's labels and Wyckoff tags)."""
+    return Structure(structure.lattice, structure.species, structure.frac_coords)
+
+
+def _relaxed(calculation: dict) -> Structure:
+    """Relaxed structure of a CalculationDocument (a Structure or its dict)."""
+    structure = calculation["structure"]
+    return structure if isinstance(structure, Structure) else Structure.from_dict(structure)
+
+
+def _hkl(miller: Miller) -> str:
+    return "(" + " ".join(str(i) for i in miller) + ")"
+
+
+@dataclass
+class InterfaceMaker(Maker):
+    """Coherent interfaces of a film on a substrate relaxed by the engine, with their energies.
+
+    Both bulk cells are relaxed first; the interfaces are cut from the relaxed cells. Interfaces
+    and the separated film and substrate slabs are relaxed at fixed cell (positions only).
+    max_interfaces: distinct termination pairs computed, fewest atoms first.
+    max_bulk_atoms: largest ordered cell of a disordered library phase.
+    """
+
+    name: str = "coherent interface"
+    engine: MLIPEngine = field(default_factory=MLIPEngine)
+    limits: InterfaceLimits = field(default_factory=InterfaceLimits)
+    max_interfaces: int = 4
+    max_bulk_atoms: int = 100
+
+    def make(
+        self,
+        substrate: str | Structure,
+        film: str | Structure,
+        substrate_miller: Miller,
+        film_miller: Miller,
+    ) -> Flow:
+        """Flow whose output is the list of InterfaceDocuments, one per termination pair.
+
+        Phases are library names, structure files or Structures; ValueError for bad input.
+        """
+        millers = (miller_index(film_miller, "film"), miller_index(substrate_miller, "substrate"))
+        film_name, film_cell, film_hkl = bulk_cell(film, millers[0], self.max_bulk_atoms)
+        sub_name, sub_cell, sub_hkl = bulk_cell(substrate, millers[1], self.max_bulk_atoms)
+        for cell in (film_cell, sub_cell):
+            self.engine.check_elements(cell)
+        bulk_maker = PhaseCalculationMaker(engine=self.engine)
+        provenance = self.engine.provenance()
+        film_bulk = bulk_maker.make(film_cell, film_name)
+        if calculation_key(sub_cell, provenance) == calculation_key(film_cell, provenance):
+            sub_bulk, bulk_flows = film_bulk, [film_bulk]  # a homo-interface shares its bulk
+        else:
+            sub_bulk = bulk_maker.make(sub_cell, sub_name)
+            bulk_flows = [film_bulk, sub_bulk]
+        build = self.interfaces(
+            film_bulk.output,
+            sub_bulk.output,
+            names=(film_name, sub_name),
+            millers=millers,
+            cell_millers=(film_hkl, sub_hkl),
+        )
+        build.name = f"{film_name} {_hkl(millers[0])} on {sub_name} {_hkl(millers[1])}"
+        return Flow([*bulk_flows, build], output=build.output, name=f"{self.name} {build.name}")
+
+    @job
+    def interfaces(
+        self,
+        film_bulk,
+        substrate_bulk,
+        names: tuple[str, str],
+        millers: tuple[Miller, Miller],
+        cell_millers: tuple[Miller, Miller],
+    ):
+        """Cut the interfaces from the relaxed bulk cells and relax them.
+
+        names, millers (as given) and cell_millers (in the bulk cells) are (film, substrate)
+        pairs. Replaced by the relaxations and one InterfaceDocument job per interface; a failed
+        bulk relaxation or no fitting interface gives one failed document instead.
+        """
+        bulk = {"film_bulk": _as_dict(film_bulk), "substrate_bulk": _as_dict(substrate_bulk)}
+        slab_maker = PhaseCalculationMaker(engine=replace(self.engine, relax_cell=False))
+        provenance = slab_maker.engine.provenance().model_dump()
+        label = f"{names[0]} {_hkl(millers[0])} on {names[1]} {_hkl(millers[1])}"
+        common = {
+            "film": names[0],
+            "substrate": names[1],
+            "film_miller": millers[0],
+            "substrate_miller": millers[1],
+        }
+
+        def failed(reason: str) -> list[InterfaceDocument]:
+            keys = {role: doc["key"] for role, doc in bulk.items()}
+            return [
+                InterfaceDocument(
+                    key=content_key("interface", common, keys),
+                    state="failed",
+                    reason=reason,
+                    calculation_keys=keys,
+                    provenance=Provenance(**provenance),
+                    **common,
+                )
+            ]
+
+        for role, doc in bulk.items():
+            if doc["state"] != "successful":
+                return failed(f"{role.replace('_', ' ')}: {doc['reason']}")
+        try:
+            candidates = coherent_interfaces(
+                _relaxed(bulk["substrate_bulk"]),
+                _relaxed(bulk["film_bulk"]),
+                cell_millers[1],
+                cell_millers[0],
+                self.limits,
+                names=(f"{names[0]} {tuple(millers[0])}", f"{names[1]} {tuple(millers[1])}"),
+            )[: self.max_interfaces]
+        except ValueError as exc:
+            return failed(str(exc))
+        jobs, documents = [], []
+        for i, candidate in enumerate(candidates):
+            parts = {
+                "interface": candidate.interface,
+                "film_slab": candidate.film_slab,
+                "substrate_slab": candidate.substrate_slab,
+            }
+            flows = {
+                role: slab_maker.make(_plain(s), f"{label} #{i} {role.replace('_', ' ')}")
+                for role, s in parts.items()
+            }
+            keys = {
+                role: calculation_key(_plain(s), slab_maker.engine.provenance())
+                for role, s in parts.items()
+            }
+            document = interface_document(
+                {**{role: f.output for role, f in flows.items()}, **bulk},
+                {**common, **_description(candidate)},
+                key=content_key("interface", keys, {r: d["key"] for r, d in bulk.items()}),
+                provenance=provenance,
+            )
+            document.name = f"{label} #{i} document"
+            jobs.extend(flows.values())
+            documents.append(document)
+        flow = Flow([*jobs, *documents], output=[d.output for d in documents], name=label)
+        return Response(replace=flow)
+
+
+def _description(candidate: InterfaceCandidate) -> dict:
+    """Document fields that describe one interface cell."""
+    return {
+        "film_termination": candidate.film_termination,
+        "substrate_termination": candidate.substrate_termination,
+        "n_atoms": candidate.n_atoms,
+        "area_a2": round(candidate.area_a2, 4),
+        "strain_percent": round(candidate.strain_percent, 4),
+    }
