@@ -1,4 +1,5 @@
-"""Interfacial reaction jobs: two or three phases, chemically or at a voltage; voltage scans."""
+"""Interface jobs: reactions of two or three phases (chemical or at a voltage), voltage scans,
+and coherent interfaces relaxed by the engine (work of adhesion, interface energy)."""
 
 from __future__ import annotations
 
