@@ -94,8 +94,6 @@ def table_rows(
                 d["formula"],
                 _number(d["e_above_hull_ev_per_atom"], 1000, 1),
                 " + ".join(f"{v:.3g} {k}" for k, v in sorted(d["decomposition"].items())),
-                d["reference_set"],
-                _model(d),
             ]
             for d in documents
         ]
@@ -106,8 +104,6 @@ def table_rows(
                 d["formula"],
                 _number(d["reduction_v_vs_li"]),
                 _number(d["oxidation_v_vs_li"]),
-                d["reference_set"],
-                _model(d),
             ]
             for d in documents
         ]
@@ -120,8 +116,6 @@ def table_rows(
                 " : ".join(_number(x, 1, 3) for x in d.get("mixing_fractions", [])),
                 ", ".join(sorted(d["products"])),
                 _groups(d, observed),
-                d["reference_set"],
-                _model(d),
             ]
             for d in documents
         ]
@@ -132,8 +126,6 @@ def table_rows(
                 f"{_number(d['voltages_v_vs_li'][0])} to {_number(d['voltages_v_vs_li'][-1])}",
                 _number(d["onset_v_vs_li"], 1, 3),
                 _number(d["interface_onset_v_vs_li"], 1, 3),
-                d["reference_set"],
-                _model(d),
             ]
             for d in documents
         ]
@@ -148,13 +140,13 @@ def table_rows(
                 _number(d["reaction_free_energy_ev"], 1, 3),
                 _number(d["host_reaction_with_dopant_ev_per_atom"], 1000, 1),
                 _number(d["host_reaction_with_li_ev_per_atom"], 1000, 1),
-                d["reference_set"],
-                _model(d),
             ]
             for d in documents
         ]
     else:
         raise ValueError(f"Unknown table {kind!r}; choose one of {', '.join(COLUMNS)}.")
+    provenance = [[d["reference_set"], _model(d)] for d in documents]
+    rows = [row + tail for row, tail in zip(rows, provenance, strict=True)]
     return sorted(rows, key=lambda row: (row[0], row[1]))
 
 

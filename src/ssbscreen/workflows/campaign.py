@@ -99,17 +99,11 @@ def phase_structure(
         if formula in reference_formulas:
             return None
         raise
-    same_formula = Composition(record.formula).reduced_formula == _formula_of(phase)
-    if reuse_reference and record.is_ordered and same_formula and phase in reference_formulas:
+    formula = Composition(record.formula).reduced_formula
+    in_reference = phase == formula and formula in reference_formulas
+    if reuse_reference and record.is_ordered and in_reference:
         return None
     return ordered_representative(phase, max_atoms)
-
-
-def _formula_of(name: str) -> str | None:
-    try:
-        return Composition(name).reduced_formula
-    except ValueError:
-        return None
 
 
 @dataclass

@@ -10,7 +10,7 @@ from jobflow import Flow, Maker, Response, job
 from pymatgen.core import Structure
 
 from ssbscreen.analysis.products import group_products
-from ssbscreen.analysis.reactions import ReactionSpace, voltage_scan
+from ssbscreen.analysis.reactions import most_negative_mixture_reaction, voltage_scan
 from ssbscreen.analysis.references import ReferenceSpec, phase_entry
 from ssbscreen.schemas import (
     InterfaceDocument,
@@ -73,7 +73,7 @@ def reaction_document(
     reference, entries, provenance = _phase_entries(
         phases, calculations, reference_spec, voltage_v_vs_li is not None
     )
-    result = ReactionSpace.of(reference, *entries).most_negative(entries, voltage_v_vs_li)
+    result = most_negative_mixture_reaction(entries, reference, voltage_v_vs_li)
     return ReactionDocument(
         key=key,
         phases=phases,
