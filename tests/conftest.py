@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from hpc_fixtures import slurm  # noqa: F401  (session fixture: a real single-node Slurm)
 
 SERVER_EXE = "secantusd-py"
 START_TIMEOUT_S = 30.0

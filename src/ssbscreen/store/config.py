@@ -3,6 +3,17 @@
 Precedence: explicit argument > ``$SSBSCREEN_STORE`` > ``store:`` in ``<workdir>/ssbscreen.yaml``
 > the embedded (file-backed, serverless) store ``embedded://<workdir>/ssbscreen_store``.
 Accepted schemes: ``embedded://PATH``, ``mongodb://...`` and ``mongodb+srv://...``.
+
+Credentials never need to be on a command line: a MongoDB URI without ``user:password@``
+takes them from ``$SSBSCREEN_STORE_USERNAME`` / ``$SSBSCREEN_STORE_PASSWORD``, or from the
+config file's mapping form::
+
+    store:
+      uri: mongodb://db.example.org:27017/ssbscreen
+      username: alice
+      password: s3cret        # or leave it out and set $SSBSCREEN_STORE_PASSWORD
+
+Messages name the setting to fix and show URIs with the password replaced by ``***``.
 """
 
 from __future__ import annotations
@@ -10,13 +21,15 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote_plus, urlsplit
 
 import yaml
 from pymongo import uri_parser
 from pymongo.errors import InvalidURI
 
 ENV_VAR = "SSBSCREEN_STORE"
+USERNAME_ENV = "SSBSCREEN_STORE_USERNAME"
+PASSWORD_ENV = "SSBSCREEN_STORE_PASSWORD"
 CONFIG_FILE = "ssbscreen.yaml"
 CONFIG_KEY = "store"
 EMBEDDED_SCHEME = "embedded://"
@@ -103,7 +116,11 @@ def validate_store_uri(uri: str, source: str = "uri", workdir: Path | None = Non
 
 
 def read_config_store(workdir: Path) -> str | None:
-    """The ``store:`` value of ``<workdir>/ssbscreen.yaml``, or None when absent."""
+    """The store URI of ``<workdir>/ssbscreen.yaml`` (with its credentials), or None when absent.
+
+    ``store:`` is either a URI string or a mapping with ``uri`` and optional ``username`` /
+    ``password``; a missing key raises ValueError naming the key and the file.
+    """
     path = Path(workdir) / CONFIG_FILE
     if not path.is_file():
         return None
@@ -116,20 +133,70 @@ def read_config_store(workdir: Path) -> str | None:
     if not isinstance(data, dict):
         raise ValueError(f"The config file {path} must be a mapping such as 'store: URI'.")
     value = data.get(CONFIG_KEY)
-    if value is not None and not isinstance(value, str):
-        raise _bad(f"'{CONFIG_KEY}' in {path}", str(value), "is not a string")
-    return value
+    if value is None or isinstance(value, str):
+        return value
+    if not isinstance(value, dict):
+        raise _bad(f"'{CONFIG_KEY}' in {path}", str(value), "is not a string or a mapping")
+    unknown = sorted(set(value) - {"uri", "username", "password"})
+    if unknown:
+        raise ValueError(
+            f"The config file {path} has unknown key(s) {unknown} under '{CONFIG_KEY}'; "
+            "use 'uri', 'username' and 'password'."
+        )
+    if not isinstance(value.get("uri"), str) or not value["uri"].strip():
+        raise ValueError(
+            f"The config file {path} has no 'uri' under '{CONFIG_KEY}'; add e.g. "
+            "'uri: mongodb://host:27017/ssbscreen'."
+        )
+    source = f"'{CONFIG_KEY}: uri' in {path}"
+    uri = validate_store_uri(value["uri"], source, Path(workdir))
+    return with_credentials(uri, value.get("username"), value.get("password"), source)
+
+
+def with_credentials(
+    uri: str, username: str | None = None, password: str | None = None, source: str = "uri"
+) -> str:
+    """A MongoDB URI with credentials added from the arguments or the environment.
+
+    A URI that already has ``user@`` or is embedded is returned unchanged. A username
+    without a password (or the reverse) raises ValueError naming the missing setting.
+    """
+    if is_embedded(uri) or "@" in urlsplit(uri).netloc:
+        return uri
+    username = username or os.environ.get(USERNAME_ENV, "").strip() or None
+    password = password or os.environ.get(PASSWORD_ENV) or None
+    if username is None and password is None:
+        return uri
+    if username is None:
+        raise ValueError(
+            f"The store {redact_uri(uri)} ({source}) has a password but no user name; "
+            f"set ${USERNAME_ENV} or 'username' under '{CONFIG_KEY}' in {CONFIG_FILE}."
+        )
+    if password is None:
+        raise ValueError(
+            f"The store {redact_uri(uri)} ({source}) has the user name {username!r} but no "
+            f"password; set ${PASSWORD_ENV} or 'password' under '{CONFIG_KEY}' in {CONFIG_FILE}."
+        )
+    scheme, _, rest = uri.partition("://")
+    return f"{scheme}://{quote_plus(str(username))}:{quote_plus(str(password))}@{rest}"
 
 
 def resolve_store_uri(uri: str | None = None, workdir: Path | None = None) -> str:
-    """Store URI by precedence: argument > $SSBSCREEN_STORE > ssbscreen.yaml > embedded default."""
+    """Store URI by precedence: argument > $SSBSCREEN_STORE > ssbscreen.yaml > embedded default.
+
+    MongoDB credentials missing from the URI are taken from $SSBSCREEN_STORE_USERNAME and
+    $SSBSCREEN_STORE_PASSWORD (or the config file's ``username``/``password``).
+    """
     workdir = Path(workdir) if workdir is not None else Path.cwd()
     if uri is not None:
-        return validate_store_uri(uri, "argument 'uri'", workdir)
+        source = "argument 'uri'"
+        return with_credentials(validate_store_uri(uri, source, workdir), source=source)
     env = os.environ.get(ENV_VAR, "").strip()
     if env:
-        return validate_store_uri(env, f"${ENV_VAR}", workdir)
+        source = f"${ENV_VAR}"
+        return with_credentials(validate_store_uri(env, source, workdir), source=source)
     cfg = read_config_store(workdir)
     if cfg is not None:
-        return validate_store_uri(cfg, f"'{CONFIG_KEY}' in {workdir / CONFIG_FILE}", workdir)
+        source = f"'{CONFIG_KEY}' in {workdir / CONFIG_FILE}"
+        return with_credentials(validate_store_uri(cfg, source, workdir), source=source)
     return f"{EMBEDDED_SCHEME}{(workdir / EMBEDDED_DIRNAME).resolve()}"

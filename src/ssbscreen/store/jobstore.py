@@ -2,21 +2,27 @@
 
 Embedded: maggma ``MontyStore`` (MontyDB, SQLite engine: each write is committed, so data
 survive across processes) in the folder of ``embedded://PATH``. MongoDB: maggma
-``MongoStore``/``GridFSStore`` on the URI (database from the URI path, default ``ssbscreen``).
+``MongoStore``/``GridFSStore`` on the URI (database from the URI path, default ``ssbscreen``),
+with indexes on the fields users filter by (MontyDB has no secondary indexes: the embedded
+store scans, which is fine up to ~1e4 documents; see ``benchmarks/store_queries.py``).
 """
 
 from __future__ import annotations
 
+import fcntl
 from pathlib import Path
 
 from jobflow import JobStore
 from maggma.core import Store
 from maggma.stores import GridFSStore, MongoStore, MontyStore
+from montydb import MontyClient, set_storage
 from pymongo import MongoClient
-from pymongo.errors import ConfigurationError, PyMongoError
+from pymongo.errors import ConfigurationError, OperationFailure, PyMongoError
 
 from ssbscreen.store.config import (
     ENV_VAR,
+    PASSWORD_ENV,
+    USERNAME_ENV,
     embedded_path,
     is_embedded,
     mongo_database,
@@ -27,7 +33,30 @@ from ssbscreen.store.config import (
 DOCS_COLLECTION = "outputs"
 DATA_COLLECTION = "data"
 EMBEDDED_DATABASE = "ssbscreen"
+MP_CACHE_COLLECTION = "mp_entries"
 SERVER_SELECTION_TIMEOUT_MS = 3000
+AUTH_FAILED_CODES = {13, 18}  # Unauthorized, AuthenticationFailed
+# what `ssbscreen query` filters by, each after the kind (a query always names the kind, and
+# a compound index is what the planner uses for it), plus jobflow's own keys
+OUTPUT_INDEXES = (
+    "uuid",
+    "index",
+    "completed_at",
+    "output.kind",
+    *(
+        (("output.kind", 1), (f"output.{field}", 1))
+        for field in (
+            "key",
+            "formula",
+            "chemsys",
+            "provenance.engine",
+            "provenance.model",
+            "campaign",
+        )
+    ),
+)
+DATA_INDEXES = ("metadata.blob_uuid", "metadata.job_uuid")
+MP_CACHE_INDEXES = ("cache_id", "kind", "query_chemsys", "chemsys")
 
 
 class StoreConnectionError(ConnectionError):
@@ -42,11 +71,29 @@ def _mongo_kwargs() -> dict:
     }
 
 
-def check_mongo_reachable(uri: str) -> None:
-    """Ping the MongoDB server of ``uri``; raise StoreConnectionError (one sentence) if down."""
+class StoreAuthenticationError(StoreConnectionError):
+    """The MongoDB server refused the configured credentials."""
+
+
+def check_mongo_reachable(uri: str, indexes: bool = False) -> None:
+    """Ping the MongoDB server of ``uri`` (and create the query indexes when ``indexes``).
+
+    Raises StoreAuthenticationError or StoreConnectionError (one sentence) before anything
+    is written, so a bad setting never leaves a partial result.
+    """
     try:
         with MongoClient(uri, **_mongo_kwargs()) as client:
             client.admin.command("ping")
+            if indexes:
+                create_indexes(client[mongo_database(uri)])
+    except OperationFailure as err:
+        if err.code not in AUTH_FAILED_CODES:
+            raise
+        raise StoreAuthenticationError(
+            f"The MongoDB store at {redact_uri(uri)} refused the credentials (authentication "
+            f"failed); fix ${USERNAME_ENV} and ${PASSWORD_ENV} (or 'username'/'password' "
+            "under 'store' in ssbscreen.yaml, or the user:password in the URI)."
+        ) from None
     except (PyMongoError, ConfigurationError) as err:
         kind = type(err).__name__
         raise StoreConnectionError(
@@ -56,10 +103,44 @@ def check_mongo_reachable(uri: str) -> None:
         ) from None
 
 
+def create_indexes(database) -> None:
+    """Indexes on the outputs, the GridFS files of ``data`` and the MP-entry cache (idempotent)."""
+    for keys in OUTPUT_INDEXES:
+        database[DOCS_COLLECTION].create_index(list(keys) if isinstance(keys, tuple) else keys)
+    for field in DATA_INDEXES:
+        database[f"{DATA_COLLECTION}.files"].create_index(field)
+    for field in MP_CACHE_INDEXES:
+        database[MP_CACHE_COLLECTION].create_index(field)
+
+
+class EmbeddedStore(MontyStore):
+    """MontyStore that writes its storage config once, under a file lock.
+
+    maggma's MontyStore rewrites ``monty.storage.cfg`` on every connect (a second process
+    connecting at that moment reads a half-written file), and two processes creating the
+    same collection at once leave one of them without its table; both happen here once,
+    under the lock.
+    """
+
+    def connect(self, force_reset: bool = False):
+        """Connect; create the folder's storage config first if it has none."""
+        if not self._coll or force_reset:
+            folder = Path(self.database_path)
+            with (folder / ".ssbscreen.lock").open("w") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                if not (folder / "monty.storage.cfg").is_file():
+                    set_storage(self.database_path, storage=self.storage, **self.storage_kwargs)
+                client = MontyClient(self.database_path, **self.client_kwargs)
+                database = client[self.database_name]
+                if self.collection_name not in database.list_collection_names():
+                    database.create_collection(self.collection_name)  # not two at once
+            self._coll = database[self.collection_name]
+
+
 def _embedded_store(uri: str, collection: str) -> MontyStore:
     folder = embedded_path(uri)
     folder.mkdir(parents=True, exist_ok=True)
-    return MontyStore(
+    return EmbeddedStore(
         collection,
         database_path=str(folder),
         database_name=EMBEDDED_DATABASE,
@@ -82,19 +163,26 @@ def build_collection(name: str, uri: str | None = None, workdir: Path | None = N
     return _mongo_store(uri, name)
 
 
-def build_job_store(uri: str | None = None, workdir: Path | None = None) -> JobStore:
+def build_job_store(
+    uri: str | None = None, workdir: Path | None = None, indexes: bool = True
+) -> JobStore:
     """jobflow JobStore: docs in ``outputs``, large data in the additional store ``data``.
 
-    Embedded: two MontyDB collections; MongoDB: a collection plus a GridFS bucket ``data``.
+    Embedded: two MontyDB collections; MongoDB: a collection plus a GridFS bucket ``data``,
+    and (``indexes``) the indexes of ``OUTPUT_INDEXES``, ``DATA_INDEXES`` and the MP cache.
     """
     uri = resolve_store_uri(uri, workdir)
     if is_embedded(uri):
         docs = _embedded_store(uri, DOCS_COLLECTION)
         data: Store = _embedded_store(uri, DATA_COLLECTION)
     else:
-        check_mongo_reachable(uri)
+        check_mongo_reachable(uri, indexes=indexes)
         docs = _mongo_store(uri, DOCS_COLLECTION)
         data = GridFSStore.from_uri(
-            uri, DATA_COLLECTION, database=mongo_database(uri), mongoclient_kwargs=_mongo_kwargs()
+            uri,
+            DATA_COLLECTION,
+            database=mongo_database(uri),
+            searchable_fields=["job_uuid", "job_index"],
+            mongoclient_kwargs=_mongo_kwargs(),
         )
     return JobStore(docs, additional_stores={DATA_COLLECTION: data})
