@@ -29,6 +29,9 @@ from pymatgen.entries.computed_entries import ComputedEntry
 from ssbscreen.schemas import Provenance
 
 OFFLINE_FORMAT_VERSION = 2
+# Model name of Materials Project's GGA(+U) energies (PBE, PAW, MP POTCARs and U values): a
+# phase computed with the VASP engine at MP's settings carries it and may join an MP hull.
+MP_MODEL = "PBE"
 
 
 @dataclass(frozen=True)
@@ -137,7 +140,7 @@ def materials_project_reference_set(elements: set[str], api_key: str, cache=None
     # MP_API_ENDPOINT (mp-api's own variable) points at a mirror or a recorded-response server
     endpoint = os.environ.get("MP_API_ENDPOINT") or None
     entries = fetch_mp_entries(sorted(elements), api_key=api_key, cache=cache, endpoint=endpoint)
-    return ReferenceSet(name="materials_project", entries=tuple(entries), model=None)
+    return ReferenceSet(name="materials_project", entries=tuple(entries), model=MP_MODEL)
 
 
 def check_compatible(reference: ReferenceSet, provenance: Provenance, allow_mixing: bool = False):

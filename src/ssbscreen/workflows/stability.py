@@ -18,7 +18,7 @@ from ssbscreen.schemas import (
     WindowDocument,
     content_key,
 )
-from ssbscreen.workflows.engines import MLIPEngine
+from ssbscreen.workflows.engines import Engine, MLIPEngine
 
 
 def calculation_key(structure: Structure, provenance: Provenance) -> str:
@@ -28,6 +28,22 @@ def calculation_key(structure: Structure, provenance: Provenance) -> str:
     )
     lattice = [round(float(x), 4) for x in structure.lattice.matrix.flat]
     return content_key("calculation", lattice, sites, provenance.model_dump())
+
+
+def unfinished_reason(relax_output, static_output) -> str | None:
+    """Why atomate2 task documents (force field, VASP or CP2K) are not a finished result.
+
+    A force-field relaxation says ``is_force_converged``; every document says ``state``
+    ("successful" when the code finished and converged). None: the result can be used.
+    """
+    if getattr(relax_output, "is_force_converged", None) is False:
+        return "the relaxation did not reach the force threshold within max_steps"
+    for document, stage in ((relax_output, "relaxation"), (static_output, "static calculation")):
+        state = getattr(document, "state", None)
+        state = getattr(state, "value", state)
+        if state is not None and state != "successful":
+            return f"the {stage} ended in state {state!r} (see the job's directory)"
+    return None
 
 
 @job
@@ -56,13 +72,10 @@ def calculation_document(
         return CalculationDocument(
             state="failed", reason=f"the {stage} raised an error (see the job log)", **common
         )
-    if relax_output.is_force_converged is False:
-        return CalculationDocument(
-            state="failed",
-            reason="the relaxation did not reach the force threshold within max_steps",
-            **common,
-        )
-    structure = static_output.output.mol_or_struct
+    reason = unfinished_reason(relax_output, static_output)
+    if reason is not None:
+        return CalculationDocument(state="failed", reason=reason, **common)
+    structure = static_output.output.structure
     energy = float(static_output.output.energy)
     entry = ComputedStructureEntry(
         structure,
@@ -86,7 +99,7 @@ class PhaseCalculationMaker(Maker):
     """Relax a phase, compute its energy and store a CalculationDocument."""
 
     name: str = "phase calculation"
-    engine: MLIPEngine = field(default_factory=MLIPEngine)
+    engine: Engine = field(default_factory=MLIPEngine)
 
     def make(self, structure: Structure, phase: str) -> Flow:
         """Flow whose output is the CalculationDocument of ``phase``."""
