@@ -59,6 +59,28 @@ def plot_voltage_scan(scan: dict, path: str | Path) -> Path:
     return _save(fig, path)
 
 
+def plot_reaction_free_energies(reactions: list[dict], path: str | Path) -> Path:
+    """Reaction free energy (meV/atom) vs temperature of stored reaction documents, one line
+    per mixture and voltage; the 0 K energy without phonons is marked at T = 0 (open)."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    series: dict[str, list[tuple[float | None, float]]] = {}
+    for doc in reactions:
+        voltage = "chemical" if doc["voltage_v_vs_li"] is None else f"{doc['voltage_v_vs_li']:g} V"
+        label = f"{' | '.join(doc['phases'])} ({voltage})"
+        point = (doc.get("temperature_k"), 1000 * doc["reaction_energy_ev_per_atom"])
+        series.setdefault(label, []).append(point)
+    for i, (label, points) in enumerate(sorted(series.items())):
+        warm = sorted(p for p in points if p[0] is not None)
+        if warm:
+            ax.plot(*zip(*warm, strict=True), "o-", color=f"C{i}", label=label)
+        for _, energy in (p for p in points if p[0] is None):
+            ax.plot([0.0], [energy], "o", mfc="none", color=f"C{i}")
+    ax.set_xlabel("temperature (K)")
+    ax.set_ylabel("reaction free energy (meV/atom)")
+    ax.legend(fontsize=6)
+    return _save(fig, path)
+
+
 def _save(fig, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -42,6 +42,8 @@ class Campaign:
     scans: (phase A, phase B, from voltage, to voltage): reaction energies over a voltage range.
     voltage_reference: electrode the voltages are given against (Li, Li-In, Li4Ti5O12).
     max_atoms: largest ordered cell built for a disordered library phase.
+    temperatures_k: also every result with free energies G = E + F_vib(T) at these (K); the
+    phonons of every phase of their chemical systems are computed once (workflows/phonons.py).
     """
 
     hulls: list[str] = field(default_factory=list)
@@ -52,6 +54,7 @@ class Campaign:
     engine: MLIPEngine = field(default_factory=MLIPEngine)
     reference: ReferenceSpec = field(default_factory=ReferenceSpec)
     max_atoms: int = 100
+    temperatures_k: list[float] = field(default_factory=list)
 
     @property
     def phases(self) -> list[str]:
@@ -205,6 +208,22 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
             [start, stop],
             anode,
         )
+    if campaign.temperatures_k:
+        from ssbscreen.workflows.free_energy import plan_temperatures
+
+        phonon_flows, result_keys["phonon"] = plan_temperatures(
+            campaign,
+            store,
+            reference,
+            structures,
+            calculations,
+            calc_keys,
+            add,
+            reactions,
+            scans,
+            anode,
+        )
+        jobs += phonon_flows
     return CampaignPlan(Flow(jobs, name="ssbscreen campaign"), calc_keys, result_keys)
 
 
@@ -227,6 +246,7 @@ def run_campaign(campaign: Campaign, store: JobStore) -> dict[str, list[dict]]:
     """Run what is missing with jobflow's run_locally; return the campaign's result documents."""
     plan = plan_campaign(campaign, store)
     if not plan.is_empty:
+        campaign.engine.check_runnable()  # e.g. VASP not on PATH: name the setting to fix
         run_locally(plan.flow, store=store, ensure_success=False, log=False)
     results = {}
     for kind, keys in plan.result_keys.items():

@@ -1,0 +1,181 @@
+"""Free energies G(T) = E + F_vib(T) of phases from their phonon documents.
+
+Each entry of a hull, window or reaction gets its vibrational Helmholtz free energy at T
+(harmonic, per atom, from PhononDocument) as an energy adjustment, so the existing hull, window
+and reaction functions work unchanged on the adjusted entries. A phase without phonons is never
+counted as F_vib = 0: it is named in a ValueError (harmonic approximation; the pV term and
+thermal expansion are neglected for solids).
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from pymatgen.core import Structure
+from pymatgen.entries.computed_entries import ComputedEntry, ConstantEnergyAdjustment
+
+from ssbscreen.analysis.references import ReferenceSet
+from ssbscreen.schemas import content_key
+
+
+def structure_key(structure: Structure) -> str:
+    """Fingerprint of a structure (lattice and sites rounded to 1e-4) to find its phonons."""
+    sites = sorted(
+        (site.species_string, *(round(float(x), 4) for x in site.frac_coords)) for site in structure
+    )
+    lattice = [round(float(x), 4) for x in structure.lattice.matrix.flat]
+    return content_key("structure", lattice, sites)
+
+
+def check_temperature(temperature_k: float, max_temperature_k: float | None = None) -> None:
+    """ValueError for a temperature below 0 K or above the computed grid."""
+    if temperature_k < 0:
+        raise ValueError(
+            f"The temperature {temperature_k:g} K is below absolute zero; give it in kelvin "
+            "(e.g. 253 for -20 C, 298 for 25 C)."
+        )
+    if max_temperature_k is not None and temperature_k > max_temperature_k:
+        raise ValueError(
+            f"The temperature {temperature_k:g} K is above the computed phonon grid "
+            f"(0 to {max_temperature_k:g} K); recompute the phonons with a higher "
+            "max_temperature_k."
+        )
+
+
+@dataclass(frozen=True)
+class VibrationalFreeEnergy:
+    """F_vib(T) of one phase (eV/atom) on its temperature grid (K)."""
+
+    phase: str
+    formula: str
+    model: str
+    temperatures_k: np.ndarray
+    free_energy_ev_per_atom: np.ndarray
+    imaginary_modes: bool
+    lowest_frequency_thz: float | None
+
+    @classmethod
+    def from_document(cls, doc: dict) -> VibrationalFreeEnergy:
+        """From a successful PhononDocument (dict or model)."""
+        doc = doc if isinstance(doc, dict) else doc.model_dump()
+        return cls(
+            phase=doc["phase"],
+            formula=doc["formula"],
+            model=doc["provenance"]["model"],
+            temperatures_k=np.asarray(doc["temperatures_k"], dtype=float),
+            free_energy_ev_per_atom=np.asarray(doc["free_energy_ev_per_atom"], dtype=float),
+            imaginary_modes=bool(doc["imaginary_modes"]),
+            lowest_frequency_thz=doc["lowest_frequency_thz"],
+        )
+
+    def at(self, temperature_k: float) -> float:
+        """F_vib at ``temperature_k`` (eV/atom), linear between grid points."""
+        check_temperature(temperature_k, float(self.temperatures_k[-1]))
+        return float(np.interp(temperature_k, self.temperatures_k, self.free_energy_ev_per_atom))
+
+
+def phonons_by_structure(documents: list) -> dict[str, VibrationalFreeEnergy]:
+    """Structure key -> F_vib of the successful phonon documents; one model only."""
+    documents = [d if isinstance(d, dict) else d.model_dump() for d in documents if d is not None]
+    found = {
+        d["structure_key"]: VibrationalFreeEnergy.from_document(d)
+        for d in documents
+        if d["state"] == "successful"
+    }
+    models = sorted({v.model for v in found.values()})
+    if len(models) > 1:
+        raise ValueError(
+            f"Phonons from several models ({', '.join(models)}) were given; "
+            "use the phonons of one model for one free-energy hull."
+        )
+    return found
+
+
+def free_energy_entries(
+    entries: list[ComputedEntry],
+    phonons: dict[str, VibrationalFreeEnergy],
+    temperature_k: float,
+) -> list[ComputedEntry]:
+    """Copies of ``entries`` with F_vib(T) * N_atoms added as an energy adjustment (eV).
+
+    ValueError naming every phase without phonons; a warning for dynamically unstable ones
+    (their imaginary modes are left out of F_vib).
+    """
+    check_temperature(temperature_k)
+    missing, unstable, adjusted = [], [], []
+    for entry in entries:
+        structure = getattr(entry, "structure", None)
+        vib = None if structure is None else phonons.get(structure_key(structure))
+        if vib is None:
+            missing.append(entry.composition.reduced_formula)
+            continue
+        if vib.imaginary_modes:
+            unstable.append(f"{vib.formula} ({vib.lowest_frequency_thz:.2f} THz)")
+        copied = copy.deepcopy(entry)
+        copied.energy_adjustments.append(
+            ConstantEnergyAdjustment(
+                vib.at(temperature_k) * entry.composition.num_atoms,
+                name=f"F_vib({temperature_k:g} K)",
+                description="Harmonic vibrational free energy from phonons",
+            )
+        )
+        adjusted.append(copied)
+    if missing:
+        names = ", ".join(sorted(set(missing)))
+        raise ValueError(
+            f"No phonons for {names}, needed for free energies at {temperature_k:g} K; "
+            "compute them first (a campaign with temperatures, or --temperature, does)."
+        )
+    if unstable:
+        warnings.warn(
+            f"Imaginary modes in {', '.join(unstable)}: dynamically unstable with this "
+            "potential; their F_vib at T leaves those modes out.",
+            stacklevel=2,
+        )
+    return adjusted
+
+
+def free_energy_space(
+    reference: ReferenceSet,
+    phases: list[ComputedEntry],
+    phonons: list,
+    temperature_k: float,
+) -> tuple[ReferenceSet, list[ComputedEntry]]:
+    """Reference entries of the phases' chemical system (+ Li) and the phases, at T.
+
+    Returns (reference set restricted to that system with G(T) energies, phases with G(T)).
+    """
+    elements = {el.symbol for p in phases for el in p.composition.elements}
+    if "Li" in reference.elements:
+        elements.add("Li")
+    by_structure = phonons_by_structure(phonons)
+    space = reference.in_chemsys(elements)
+    adjusted = free_energy_entries([*space, *phases], by_structure, temperature_k)
+    return (
+        ReferenceSet(reference.name, tuple(adjusted[: len(space)]), reference.model),
+        adjusted[len(space) :],
+    )
+
+
+def phonon_summary(doc: dict) -> dict:
+    """The fields of a phonon document a user queries (units in the names)."""
+    return {
+        "phase": doc["phase"],
+        "formula": doc["formula"],
+        "state": doc["state"],
+        "reason": doc.get("reason"),
+        "temperatures_k": doc["temperatures_k"],
+        "free_energy_ev_per_atom": doc["free_energy_ev_per_atom"],
+        "entropy_ev_per_atom_k": doc["entropy_ev_per_atom_k"],
+        "heat_capacity_ev_per_atom_k": doc["heat_capacity_ev_per_atom_k"],
+        "zero_point_energy_ev_per_atom": doc["zero_point_energy_ev_per_atom"],
+        "imaginary_modes": doc["imaginary_modes"],
+        "lowest_frequency_thz": doc["lowest_frequency_thz"],
+        "supercell_matrix": doc["supercell_matrix"],
+        "engine": doc["provenance"]["engine"],
+        "model": doc["provenance"]["model"],
+        "key": doc["key"],
+    }

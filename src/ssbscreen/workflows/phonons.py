@@ -1,0 +1,303 @@
+"""Harmonic phonons of a phase with any engine: vibrational free energy, entropy, heat capacity.
+
+Tight relaxation (the engine) -> supercell by a length criterion and phonopy finite
+displacements (atomate2's jobs) -> forces on every displaced supercell -> force constants,
+DOS, band structure and thermodynamics (atomate2's PhononBSDOSDoc) -> PhononDocument in eV per
+atom. Forces come from one batched call where the potential allows it (BATCHED_FORCES), else
+from atomate2's per-displacement static jobs (also the path for a DFT engine on HPC). A
+document is keyed by the input structure and everything about the engine and the settings, so
+the phonons of a phase are computed once and reused by every hull and reaction that needs them.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from atomate2.common.jobs.phonons import (
+    generate_phonon_displacements,
+    get_supercell_size,
+    run_phonon_displacements,
+)
+from atomate2.common.schemas.phonons import PhononBSDOSDoc
+from atomate2.forcefields.jobs import ForceFieldStaticMaker
+from jobflow import CURRENT_JOB, Flow, Job, Maker, OnMissing, job
+from phonopy import Phonopy
+from phonopy.phonon.band_structure import get_band_qpoints_and_path_connections
+from pymatgen.core import Structure
+from pymatgen.io.phonopy import (
+    get_ph_bs_symm_line_from_dict,
+    get_phonopy_structure,
+    get_pmg_structure,
+)
+from pymatgen.io.vasp import Kpoints
+from pymatgen.phonon.bandstructure import PhononBandStructureSymmLine
+from pymatgen.phonon.dos import PhononDos
+from ruamel.yaml import YAML
+
+from ssbscreen.analysis.free_energy import structure_key
+from ssbscreen.schemas import PhononDocument, Provenance, content_key
+from ssbscreen.workflows.engines import NO_FILES, MLIPEngine
+
+EV_IN_J_PER_MOL = 96485.33212  # 1 eV per particle = e * N_A J/mol
+THZ_IN_EV = 4.135667696e-3  # h * 1 THz in eV
+MESH_KPPA = 7000  # q-points per reciprocal atom of the thermodynamics mesh (atomate2's default)
+KPATH_SCHEME = "latimer_munro"  # any cell setting; seekpath is not a dependency
+
+
+@cache  # one model per process for every batch
+def _chgnet():
+    from chgnet.model import CHGNet
+
+    return CHGNet.load(verbose=False)
+
+
+def chgnet_forces(structures: list[Structure], batch_size: int) -> list[np.ndarray]:
+    """CHGNet forces (eV/Angstrom) of all ``structures`` in batched graph evaluations."""
+    predictions = _chgnet().predict_structure(structures, task="ef", batch_size=batch_size)
+    if isinstance(predictions, dict):
+        predictions = [predictions]
+    return [np.asarray(p["f"], dtype=float) for p in predictions]
+
+
+# potentials that evaluate many structures in one call: registry key -> forces function
+BATCHED_FORCES: dict[str, Callable[[list[Structure], int], list[np.ndarray]]] = {
+    "chgnet": chgnet_forces,
+}
+
+
+@job
+def displaced_supercells(
+    structure: Structure,
+    min_length_a: float,
+    max_length_a: float | None,
+    displacement_a: float,
+    symprec: float,
+) -> dict:
+    """Supercell (all lattice vectors >= min_length_a) and phonopy's displaced supercells."""
+    matrix = get_supercell_size.original(structure, min_length_a, max_length_a, True)
+    displaced = generate_phonon_displacements.original(
+        structure, matrix, displacement_a, True, symprec, None, KPATH_SCHEME, "forcefields"
+    )
+    return {"supercell_matrix": matrix, "structures": displaced}
+
+
+@job(data="forces")
+def batched_forces(structures: list[Structure], potential: str, batch_size: int) -> dict:
+    """Forces (eV/Angstrom) of every displaced supercell from one batched potential call.
+
+    Same fields as atomate2's run_phonon_displacements output (job uuid and folder per force).
+    """
+    forces = BATCHED_FORCES[potential](structures, batch_size)
+    n = len(forces)
+    return {
+        "displacement_number": list(range(n)),
+        "forces": [f.tolist() for f in forces],
+        "uuids": [CURRENT_JOB.job.uuid] * n,
+        "dirs": [os.getcwd()] * n,
+    }
+
+
+def harmonic_phonons(structure: Structure, supercell_matrix, forces: list, settings: dict) -> dict:
+    """Force constants -> thermodynamics per atom, DOS and band structure (phonopy).
+
+    Translational invariance is imposed on the force constants (the acoustic modes of a
+    potential's float32 forces are otherwise not zero at Gamma). Thermodynamics are mesh sums
+    (mesh of atomate2's default density); phonopy gives them per primitive cell in kJ/mol and
+    J/K/mol, converted here to eV/atom and eV/K/atom.
+    """
+    phonon = Phonopy(
+        get_phonopy_structure(structure),
+        supercell_matrix,
+        primitive_matrix="auto",
+        symprec=settings["symprec"],
+    )
+    phonon.generate_displacements(distance=settings["displacement_a"])
+    phonon.forces = np.asarray(forces, dtype=float)
+    phonon.produce_force_constants()
+    phonon.symmetrize_force_constants()
+    primitive = get_pmg_structure(phonon.primitive)
+    mesh = Kpoints.automatic_density(primitive, kppa=MESH_KPPA, force_gamma=True).kpts[0]
+    phonon.run_mesh(mesh, is_gamma_center=True)
+    step = settings["temperature_step_k"]
+    phonon.run_thermal_properties(t_min=0, t_max=settings["max_temperature_k"], t_step=step)
+    thermal = phonon.get_thermal_properties_dict()
+    phonon.run_total_dos()
+    total_dos = phonon.get_total_dos_dict()
+    kpoints, path = PhononBSDOSDoc.get_kpath(primitive, KPATH_SCHEME, settings["symprec"])
+    qpoints, connections = get_band_qpoints_and_path_connections(path, npoints=51)
+    phonon.run_band_structure(qpoints, path_connections=connections)
+    with tempfile.TemporaryDirectory() as folder:
+        band_file = Path(folder) / "band.yaml"
+        phonon.write_yaml_band_structure(filename=str(band_file))
+        bands = get_ph_bs_symm_line_from_dict(
+            YAML(typ="safe").load(band_file.read_text()), labels_dict=kpoints
+        )
+    n_prim = len(phonon.primitive)
+    mesh_frequencies = phonon.get_mesh_dict()["frequencies"]
+    weights = phonon.get_mesh_dict()["weights"]
+    hbar_omega_ev = np.clip(mesh_frequencies, 0, None) * THZ_IN_EV  # modes, weighted over q
+    zpe = 0.5 * np.sum(weights[:, None] * hbar_omega_ev) / weights.sum() / n_prim
+    return {
+        "temperatures_k": thermal["temperatures"].tolist(),
+        "free_energy_ev_per_atom": (thermal["free_energy"] * 1000 / EV_IN_J_PER_MOL / n_prim),
+        "entropy_ev_per_atom_k": thermal["entropy"] / EV_IN_J_PER_MOL / n_prim,
+        "heat_capacity_ev_per_atom_k": thermal["heat_capacity"] / EV_IN_J_PER_MOL / n_prim,
+        "zero_point_energy_ev_per_atom": float(zpe),
+        "lowest_frequency_thz": float(min(np.min(bands.bands), mesh_frequencies.min())),
+        "phonon_dos": PhononDos(total_dos["frequency_points"], total_dos["total_dos"]),
+        "phonon_bandstructure": bands,
+    }
+
+
+@job(data=[PhononDos, PhononBandStructureSymmLine])
+def phonon_document(
+    phase: str,
+    key: str,
+    input_structure: Structure,
+    provenance: dict,
+    settings: dict,
+    static_output,
+    supercells: dict | None,
+    forces: dict | None,
+) -> PhononDocument:
+    """PhononDocument of a relaxed structure from the forces on its displaced supercells."""
+    input_key = structure_key(input_structure) if input_structure is not None else ""
+    common = {"key": key, "phase": phase, "structure_key": input_key, "settings": settings}
+    common["provenance"] = Provenance(**provenance)
+    if static_output is None or supercells is None or forces is None:
+        stage = "relaxation or static" if static_output is None else "displaced-force"
+        return PhononDocument(
+            state="failed",
+            formula=phase,
+            reason=f"the {stage} calculation raised an error (see the job log)",
+            **common,
+        )
+    structure = static_output.output.mol_or_struct
+    result = harmonic_phonons(structure, supercells["supercell_matrix"], forces["forces"], settings)
+    for name in ("free_energy_ev_per_atom", "entropy_ev_per_atom_k", "heat_capacity_ev_per_atom_k"):
+        result[name] = [float(x) for x in result[name]]
+    return PhononDocument(
+        state="successful",
+        formula=structure.composition.reduced_formula,
+        n_atoms=len(structure),
+        supercell_matrix=np.rint(supercells["supercell_matrix"]).astype(int).tolist(),
+        n_displacements=len(forces["forces"]),
+        energy_per_atom_ev=float(static_output.output.energy) / len(structure),
+        imaginary_modes=result["lowest_frequency_thz"] < -settings["imaginary_tolerance_thz"],
+        structure=structure,
+        **result,
+        **common,
+    )
+
+
+@dataclass
+class PhasePhononMaker(Maker):
+    """Phonons of one phase -> PhononDocument (the engine relaxes and computes the forces).
+
+    min_length_a / max_length_a: supercell lattice vectors at least / at most this (Angstrom).
+    displacement_a: finite displacement (Angstrom); fmax_ev_per_a: force threshold of the tight
+    relaxation before the displacements (eV/Angstrom). Thermodynamics from 0 to
+    max_temperature_k in steps of temperature_step_k (K). imaginary_tolerance_thz: modes below
+    minus this flag a dynamically unstable structure. batched: one batched force call where the
+    potential allows it (batch_size structures per graph batch).
+    """
+
+    name: str = "phonons"
+    engine: MLIPEngine = field(default_factory=MLIPEngine)
+    min_length_a: float = 12.0
+    max_length_a: float | None = None
+    displacement_a: float = 0.01
+    fmax_ev_per_a: float = 1e-3
+    symprec: float = 1e-3
+    max_temperature_k: int = 600
+    temperature_step_k: int = 5
+    imaginary_tolerance_thz: float = 0.1
+    batched: bool = True
+    batch_size: int = 8
+
+    @property
+    def settings(self) -> dict:
+        """Everything that changes the phonons (recorded and part of the key)."""
+        names = (
+            "min_length_a",
+            "max_length_a",
+            "displacement_a",
+            "fmax_ev_per_a",
+            "symprec",
+            "max_temperature_k",
+            "temperature_step_k",
+            "imaginary_tolerance_thz",
+        )
+        return {name: getattr(self, name) for name in names}
+
+    def key(self, source_key: str) -> str:
+        """Key of the phonon document of a structure (its fingerprint or calculation key)."""
+        return content_key(
+            "phonon", source_key, self.engine.provenance().model_dump(), self.settings
+        )
+
+    def make(self, structure: Structure, phase: str, source_key: str | None = None) -> Flow:
+        """Flow whose output is the PhononDocument of ``structure``.
+
+        source_key: what keys the document (default: the structure's fingerprint); needed
+        when ``structure`` is the output of an earlier job (e.g. a calculation's key).
+        """
+        if isinstance(structure, Structure):
+            self.engine.check_elements(structure)
+            source_key = source_key or structure_key(structure)
+        if source_key is None:
+            raise ValueError(
+                f"The phonons of {phase} need a source_key (e.g. its calculation key)."
+            )
+        tight = replace(self.engine, fmax_ev_per_a=self.fmax_ev_per_a)
+        jobs, static = tight.relax_and_static(structure, f"{phase} phonon")
+        relaxed = static.output.output.mol_or_struct
+        supercells = displaced_supercells(
+            relaxed, self.min_length_a, self.max_length_a, self.displacement_a, self.symprec
+        )
+        supercells.name = f"{phase} displacements"
+        forces = self.forces_job(
+            supercells.output["structures"], supercells.output["supercell_matrix"], relaxed
+        )
+        forces.name = f"{phase} forces"
+        collect = phonon_document(
+            phase,
+            self.key(source_key),
+            structure,
+            self.engine.provenance().model_dump(),
+            self.settings,
+            static.output,
+            supercells.output,
+            forces.output,
+        )
+        collect.config.on_missing_references = OnMissing.NONE
+        collect.name = f"{phase} phonon document"
+        steps = [*jobs, supercells, forces, collect]
+        return Flow(steps, output=collect.output, name=f"{self.name} {phase}")
+
+    def forces_job(self, structures, supercell_matrix, relaxed) -> Job:
+        """Forces on the displaced ``structures``: one batched job where the potential allows
+        it, else atomate2's run_phonon_displacements (one static job per displacement)."""
+        potential = getattr(self.engine, "potential", None)
+        if self.batched and potential in BATCHED_FORCES:
+            return batched_forces(structures, potential, self.batch_size)
+        # a DFT engine hands over its own static maker (e.g. atomate2's VASP
+        # PhononDisplacementMaker); the MLIP engine uses atomate2's force-field static
+        own_maker = getattr(self.engine, "phonon_displacement_maker", None)
+        static = own_maker() if own_maker else self._force_field_static()
+        return run_phonon_displacements(structures, relaxed, supercell_matrix, phonon_maker=static)
+
+    def _force_field_static(self) -> ForceFieldStaticMaker:
+        spec = self.engine.spec
+        return ForceFieldStaticMaker(
+            force_field_name=spec.force_field_name,
+            calculator_kwargs=spec.calculator_kwargs,
+            relax_kwargs=NO_FILES,
+            ionic_step_data=("energy",),
+        )

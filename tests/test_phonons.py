@@ -1,0 +1,158 @@
+"""Phonons and free energies: limits and signs of F_vib, S, C_v; rock-salt LiCl is dynamically
+stable with CHGNet; a reaction free energy at T is the 0 K energy plus the vibrational terms."""
+
+import copy
+import warnings
+
+import numpy as np
+import pytest
+from jobflow import run_locally
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from ssbscreen.analysis.free_energy import (
+    VibrationalFreeEnergy,
+    check_temperature,
+    free_energy_entries,
+    free_energy_space,
+    phonon_summary,
+    phonons_by_structure,
+    structure_key,
+)
+from ssbscreen.analysis.reactions import most_negative_mixture_reaction
+from ssbscreen.analysis.references import ReferenceSet, offline_reference_set
+from ssbscreen.store import build_job_store
+from ssbscreen.store.queries import stored_outputs
+from ssbscreen.workflows.campaign import Campaign, plan_campaign
+from ssbscreen.workflows.phonons import PhasePhononMaker, chgnet_forces
+
+K_B_EV_PER_K = 8.617333e-5
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return offline_reference_set("chgnet")
+
+
+@pytest.fixture(scope="module")
+def licl(tmp_path_factory, reference):
+    """Phonon document of rock-salt LiCl (CHGNet, small supercell), run through the store."""
+    store = build_job_store(f"embedded://{tmp_path_factory.mktemp('store') / 'ssbscreen_store'}")
+    maker = PhasePhononMaker(min_length_a=8.0, fmax_ev_per_a=5e-3)
+    flow = maker.make(reference.lowest_entry("LiCl").structure, "LiCl")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_locally(flow, store=store, ensure_success=True, log=False)
+    store.connect()
+    (doc,) = stored_outputs(store, "phonon")
+    return doc
+
+
+@pytest.mark.slow
+def test_free_energy_limits_and_signs(licl):
+    assert licl["state"] == "successful" and licl["formula"] == "LiCl"
+    t = np.array(licl["temperatures_k"])
+    f = np.array(licl["free_energy_ev_per_atom"])
+    s = np.array(licl["entropy_ev_per_atom_k"])
+    cv = np.array(licl["heat_capacity_ev_per_atom_k"])
+    zpe = licl["zero_point_energy_ev_per_atom"]
+    assert t[0] == 0 and zpe > 0
+    assert f[0] == pytest.approx(zpe, rel=1e-4)  # F_vib(0 K) is the zero-point energy
+    assert f[t == 10][0] == pytest.approx(zpe, abs=1e-5)  # and F_vib -> ZPE smoothly
+    assert np.all(np.diff(f[t > 0]) < 0)  # dF/dT = -S < 0
+    assert s[0] == pytest.approx(0, abs=1e-9) and np.all(s[t > 0] > 0)
+    assert np.all(np.diff(s[t > 0]) > 0)
+    assert np.all(cv < 3 * K_B_EV_PER_K) and cv[-1] > 0.9 * 3 * K_B_EV_PER_K  # Dulong-Petit
+    # dF/dT = -S on the grid (units of F and S agree)
+    middle = (t > 100) & (t < 500)
+    assert np.gradient(f, t)[middle] == pytest.approx(-s[middle], rel=0.02)
+
+
+@pytest.mark.slow
+def test_rock_salt_licl_has_no_imaginary_modes(licl):
+    assert licl["imaginary_modes"] is False
+    assert licl["lowest_frequency_thz"] > -licl["settings"]["imaginary_tolerance_thz"]
+    summary = phonon_summary(licl)
+    assert summary["model"] == "CHGNet-0.3.0" and summary["engine"] == "mlip"
+    assert summary["free_energy_ev_per_atom"] == licl["free_energy_ev_per_atom"]
+
+
+def _phonons_like(doc, entry, scale):
+    """A phonon document for ``entry``: the LiCl curve scaled (a test input, not a result)."""
+    fake = copy.deepcopy(doc)
+    fake["structure_key"] = structure_key(entry.structure)
+    fake["formula"] = fake["phase"] = entry.composition.reduced_formula
+    fake["free_energy_ev_per_atom"] = [scale * x for x in doc["free_energy_ev_per_atom"]]
+    return fake
+
+
+@pytest.mark.slow
+def test_reaction_free_energy_by_hand(licl, reference):
+    """Li2O2 + 2 Li -> 2 Li2O: dG(T) = dE(0 K) + [6 f(Li2O) - 4 f(Li2O2) - 2 f(Li)] / 6."""
+    li, li2o, li2o2 = (reference.lowest_entry(f) for f in ("Li", "Li2O", "Li2O2"))
+    subset = ReferenceSet(reference.name, (li, li2o, li2o2), reference.model)
+    phonons = [_phonons_like(licl, e, s) for e, s in ((li, 0.7), (li2o, 1.3), (li2o2, 1.1))]
+    at_0k = most_negative_mixture_reaction([li2o2, li], subset)
+    assert set(at_0k.products) == {"Li2O"}
+    for temperature in (253.0, 298.0, 333.0):
+        ref_t, (li2o2_t, li_t) = free_energy_space(subset, [li2o2, li], phonons, temperature)
+        at_t = most_negative_mixture_reaction([li2o2_t, li_t], ref_t)
+        f = {p["formula"]: VibrationalFreeEnergy.from_document(p).at(temperature) for p in phonons}
+        by_hand = (
+            at_0k.reaction_energy_ev_per_atom + (6 * f["Li2O"] - 4 * f["Li2O2"] - 2 * f["Li"]) / 6
+        )
+        assert set(at_t.products) == {"Li2O"}
+        assert at_t.mixing_fractions == pytest.approx(at_0k.mixing_fractions)
+        assert at_t.reaction_energy_ev_per_atom == pytest.approx(by_hand, abs=1e-9)
+
+
+@pytest.mark.slow
+def test_bad_temperatures_and_missing_phonons(licl, reference):
+    with pytest.raises(ValueError, match="below absolute zero"):
+        check_temperature(-20.0)
+    vib = VibrationalFreeEnergy.from_document(licl)
+    with pytest.raises(ValueError, match="above the computed phonon grid"):
+        vib.at(licl["temperatures_k"][-1] + 50)
+    lithium = reference.lowest_entry("Li")
+    with pytest.raises(ValueError, match=r"No phonons for Cl2, Li, LiCl, needed"):
+        free_energy_space(reference, [lithium, reference.lowest_entry("LiCl")], [], 298.0)
+    unstable = copy.deepcopy(licl)
+    unstable.update(imaginary_modes=True, lowest_frequency_thz=-1.5)
+    licl_entry = reference.lowest_entry("LiCl")
+    with pytest.warns(UserWarning, match=r"Imaginary modes in LiCl \(-1.50 THz\)"):
+        (adjusted,) = free_energy_entries([licl_entry], phonons_by_structure([unstable]), 298.0)
+    assert adjusted.energy < licl_entry.energy  # still an answer: F_vib(298 K) < 0 for LiCl
+
+
+@pytest.mark.slow
+def test_batched_forces_match_the_ase_calculator(reference):
+    from atomate2.forcefields.utils import ase_calculator
+
+    structure = reference.lowest_entry("LiCl").structure * (2, 2, 2)
+    structure.translate_sites([0], [0.01, 0.0, 0.0], frac_coords=False)
+    batched = chgnet_forces([structure, structure.copy()], batch_size=2)
+    atoms = AseAtomsAdaptor.get_atoms(structure)
+    atoms.calc = ase_calculator("CHGNet")
+    assert batched[0] == pytest.approx(atoms.get_forces(), abs=1e-4)
+    assert batched[1] == pytest.approx(batched[0], abs=1e-6)
+
+
+def test_campaign_plans_each_phase_phonons_once(tmp_path):
+    """Two reactions in the Li-O space at three temperatures: one phonon flow per phase."""
+    campaign = Campaign(
+        reactions=[("Li2O2", "Li", None), ("Li2O", "Li2O2", None)],
+        temperatures_k=[253.0, 298.0, 333.0],
+    )
+    plan = plan_campaign(campaign, build_job_store(f"embedded://{tmp_path / 'store'}"))
+    phonon_flows = [j for j in plan.flow.jobs if j.name.startswith("phonons ")]
+    assert sorted(f.name for f in phonon_flows) == [
+        "phonons Li",
+        "phonons Li2O",
+        "phonons Li2O2",
+        "phonons O2",
+    ]
+    assert len(plan.result_keys["reaction"]) == 2 + 2 * 3
+    with pytest.raises(ValueError, match="below absolute zero"):
+        plan_campaign(
+            Campaign(reactions=[("Li2O2", "Li", None)], temperatures_k=[-5.0]),
+            build_job_store(f"embedded://{tmp_path / 'store'}"),
+        )
