@@ -1,4 +1,4 @@
-"""Command line: ``ssbscreen demo|structures|hull|window|react|scan|run|query|table|references``.
+"""Command line: ``ssbscreen demo|structures|hull|...|run|query|table|store|submit|status``.
 
 Bad input gets one sentence on stderr and exit code 2; nothing is written to the store then.
 """
@@ -30,6 +30,12 @@ def _campaign_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--model", default="chgnet", help="potential: chgnet (default), sevennet")
     parser.add_argument(
+        "--engine",
+        default="mlip",
+        choices=["mlip", "vasp", "cp2k"],
+        help="mlip (default, --model), vasp (MP settings) or cp2k (PBE, GTH)",
+    )
+    parser.add_argument(
         "--references", metavar="FILE", help="JSON list of ComputedEntry dicts to use as the hull"
     )
     parser.add_argument(
@@ -39,8 +45,18 @@ def _campaign_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--max-atoms", type=int, default=100, help="largest ordered cell built")
     parser.add_argument(
+        "--temperature",
+        type=float,
+        metavar="K",
+        help="free energies G = E + F_vib(T) at T (kelvin); computes the phonons it needs",
+    )
+    parser.add_argument(
         "--store", help="store URI (default: $SSBSCREEN_STORE or ./ssbscreen_store)"
     )
+
+
+TABLE_KINDS = ["hull", "window", "reaction", "scan", "doping", "migration", "percolation"]
+STORED_KIND = {"percolation": "migration"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -91,20 +107,61 @@ def build_parser() -> argparse.ArgumentParser:
 
     query = sub.add_parser("query", help="print stored result documents")
     query.add_argument(
-        "kind", choices=["hull", "window", "reaction", "scan", "doping", "calculation"]
+        "kind",
+        choices=[
+            "hull",
+            "window",
+            "reaction",
+            "scan",
+            "doping",
+            "calculation",
+            "migration",
+            "phonon",
+        ],
     )
     query.add_argument("--json", action="store_true", help="one JSON list")
+    query.add_argument("--formula", help="only this phase (reduced formula, e.g. Li3InCl6)")
+    query.add_argument("--chemsys", help="only this chemical system (e.g. Cl-In-Li)")
+    query.add_argument("--engine", help="only results of this engine (mlip, vasp)")
+    query.add_argument("--model", help="only results of this model (e.g. CHGNet-0.3.0)")
     query.add_argument("--campaign", help="only documents of this campaign")
     query.add_argument("--store", help="store URI")
 
+    store_cmd = sub.add_parser("store", help="manage the result store")
+    stsub = store_cmd.add_subparsers(dest="store_command", required=True)
+    copy = stsub.add_parser("copy", help="copy results from one store to another (no duplicates)")
+    copy.add_argument("source", help="store URI to read, e.g. embedded://./ssbscreen_store")
+    copy.add_argument("destination", help="store URI to write, e.g. mongodb://host/ssbscreen")
+
+    submit = sub.add_parser("submit", help="send a campaign file's missing jobs to an HPC queue")
+    submit.add_argument("file")
+    submit.add_argument("--via", required=True, choices=["jobflow-remote", "fireworks"])
+    submit.add_argument("--project", help="jobflow-remote project (default: the current one)")
+    submit.add_argument("--worker", help="jobflow-remote worker (default: the first)")
+    submit.add_argument("--launchpad", help="FireWorks LaunchPad file (default: auto-load)")
+    submit.add_argument("--store", help="store URI")
+
+    status = sub.add_parser("status", help="jobs of the HPC queue by state, and failures")
+    status.add_argument("--via", default="jobflow-remote", choices=["jobflow-remote", "fireworks"])
+    status.add_argument("--project", help="jobflow-remote project")
+    status.add_argument("--launchpad", help="FireWorks LaunchPad file")
+    status.add_argument("--rerun-failed", action="store_true", help="put failed jobs back")
+    status.add_argument("--json", action="store_true")
+
     table = sub.add_parser("table", help="regenerate tables from the store (computes nothing)")
-    table.add_argument("kind", nargs="?", choices=["hull", "window", "reaction", "scan", "doping"])
+    table.add_argument("kind", nargs="?", choices=TABLE_KINDS)
     table.add_argument(
         "--observed", nargs="+", metavar="GROUP", help="species seen (PO_x SO_x P-S-P Li2S)"
     )
     table.add_argument("--format", default="md", choices=["md", "csv", "latex"])
     table.add_argument("--out", metavar="FILE")
     table.add_argument("--store", help="store URI")
+
+    plot = sub.add_parser("plot", help="figures of stored results")
+    plot.add_argument("kind", choices=["neb"])
+    plot.add_argument("id", help="key (or its first characters) of a migration document")
+    plot.add_argument("--out", metavar="FILE", help="PNG file (default: neb-<id>.png)")
+    plot.add_argument("--store", help="store URI")
 
     refs = sub.add_parser("references", help="the offline reference set")
     rsub = refs.add_subparsers(dest="references_command", required=True)
@@ -160,19 +217,20 @@ def _structures(args) -> int:
 def _campaign_from_args(args, hulls=(), windows=(), reactions=(), scans=()):
     from ssbscreen.analysis.references import ReferenceSpec
     from ssbscreen.workflows.campaign import Campaign
-    from ssbscreen.workflows.engines import MLIPEngine, get_potential
+    from ssbscreen.workflows.engines import engine_from_name
 
-    get_potential(args.model)
-    reference = ReferenceSpec.from_options(args.references, args.model.lower(), args.mix_engines)
+    engine = engine_from_name(getattr(args, "engine", "mlip"), args.model)
+    reference = ReferenceSpec.from_options(args.references, engine.potential, args.mix_engines)
     return Campaign(
         hulls=list(hulls),
         windows=list(windows),
         reactions=list(reactions),
         scans=list(scans),
         voltage_reference=getattr(args, "vs", None) or "Li",
-        engine=MLIPEngine(potential=args.model.lower()),
+        engine=engine,
         reference=reference,
         max_atoms=args.max_atoms,
+        temperatures_k=[] if args.temperature is None else [args.temperature],
     )
 
 
@@ -183,15 +241,18 @@ def _run(campaign, store_uri):
     store = build_job_store(store_uri)
     plan = plan_campaign(campaign, store)  # validates input before anything is written
     if not plan.is_empty:
+        campaign.engine.check_runnable()
         print(f"computing {len(plan.flow.jobs)} job(s) ...", file=sys.stderr)
     return run_campaign(campaign, store)
 
 
 def _single(kind: str, args, campaign) -> int:
     results = _run(campaign, args.store)
-    docs = results[kind]
+    temperature = getattr(args, "temperature", None)
+    docs = [d for d in results[kind] if d.get("temperature_k") == temperature]
     if not docs:
-        failed = [c for c in results["calculation"] if c["state"] != "successful"]
+        tried = results["calculation"] + results.get("phonon", [])
+        failed = [c for c in tried if c["state"] != "successful"]
         reason = failed[0]["reason"] if failed else "see the log above"
         print(f"error: the {kind} could not be computed: {reason}.", file=sys.stderr)
         return 1
@@ -223,6 +284,7 @@ def _single(kind: str, args, campaign) -> int:
         out["plot"] = str(_plot(kind, doc, results, args))
     out["reference_set"] = doc["reference_set"]
     out["model"] = doc["provenance"]["model"]
+    out["temperature_k"] = doc.get("temperature_k")
     if args.json:
         print(json.dumps(out))
     else:
@@ -274,8 +336,9 @@ def _table(args) -> int:
 
     store = build_job_store(args.store)
     store.connect()
-    kinds = [args.kind] if args.kind else ["hull", "window", "reaction", "scan", "doping"]
-    docs = {kind: stored_outputs(store, kind) for kind in kinds}
+    kinds = [args.kind] if args.kind else TABLE_KINDS
+    # the percolation table is computed from the migration documents
+    docs = {kind: stored_outputs(store, STORED_KIND.get(kind, kind)) for kind in kinds}
     text = (
         render(args.kind, docs[args.kind], args.format, args.observed)
         if args.kind
@@ -293,7 +356,12 @@ def _run_file(args) -> int:
     from ssbscreen.analysis.tables import render, render_all
     from ssbscreen.store import build_job_store
     from ssbscreen.store.queries import stored_outputs
-    from ssbscreen.workflows.campaign_file import doping_flow, read_campaign_file, screen_campaign
+    from ssbscreen.workflows.campaign_file import (
+        doping_flow,
+        migration_flow,
+        read_campaign_file,
+        screen_campaign,
+    )
 
     content = read_campaign_file(args.file)
     store = build_job_store(args.store)
@@ -316,20 +384,97 @@ def _run_file(args) -> int:
         name = content.get("name", "doping")
         docs = [d for d in stored_outputs(store, "doping") if d["campaign"] == name]
         print(render("doping", docs))
+    if "migration" in content:
+        store.connect()
+        flow = migration_flow(content, store)
+        print(f"computing {len(flow.jobs)} job(s) ...", file=sys.stderr)
+        run_locally(flow, store=store, ensure_success=False, log=False)
+        store.connect()
+        name = content.get("name", "migration")
+        docs = [d for d in stored_outputs(store, "migration") if d["campaign"] == name]
+        print(render("migration", docs))
+        print(render("percolation", docs))
     return 0
 
 
 def _query(args) -> int:
     from ssbscreen.store import build_job_store
+    from ssbscreen.store.queries import query_outputs
+
+    store = build_job_store(args.store)
+    store.connect()
+    docs = query_outputs(
+        store,
+        args.kind,
+        formula=args.formula,
+        chemsys=args.chemsys,
+        engine=args.engine,
+        model=args.model,
+        campaign=args.campaign,
+    )
+    if args.kind == "phonon":  # the thermodynamics, not the DOS and band structure blobs
+        from ssbscreen.analysis.free_energy import phonon_summary
+
+        docs = [phonon_summary(d) for d in docs]
+    text = json.dumps(docs, default=str) if args.json else "\n".join(map(str, docs))
+    print(text)
+    return 0
+
+
+def _store(args) -> int:
+    from ssbscreen.store import copy_store
+
+    report = copy_store(args.source, args.destination)
+    print(f"copied {report.source} -> {report.destination}")
+    for name, n in report.copied.items():
+        print(f"  {name}: {n} copied, {report.already_there[name]} already there")
+    return 0
+
+
+def _submit(args) -> int:
+    from ssbscreen.store import build_job_store
+    from ssbscreen.workflows.submit import campaign_flow, submit_flow
+
+    store = build_job_store(args.store)
+    flow = campaign_flow(args.file, store)
+    ids = submit_flow(flow, args.via, store, args.launchpad, args.project, args.worker)
+    print(f"submitted {len(ids)} job(s) via {args.via}" + (f": {', '.join(ids)}" if ids else ""))
+    return 0
+
+
+def _status(args) -> int:
+    from ssbscreen.workflows.submit import queue_status, rerun_failed
+
+    status = queue_status(args.via, args.launchpad, args.project)
+    rerun = rerun_failed(args.via, args.launchpad, args.project) if args.rerun_failed else []
+    if args.json:
+        print(json.dumps({**status.as_dict(), "rerun": rerun}))
+        return 0
+    counts = ", ".join(f"{state}: {n}" for state, n in status.counts.items()) or "no jobs"
+    print(f"{args.via}: {counts}")
+    for failure in status.failures:
+        print(f"  failed {failure['id']} {failure['name']}: {failure['reason']}")
+    if rerun:
+        print(f"put back in the queue: {', '.join(rerun)}")
+    return 0
+
+
+def _plot_stored(args) -> int:
+    from ssbscreen.analysis.migration import plot_neb_profile
+    from ssbscreen.store import build_job_store
     from ssbscreen.store.queries import stored_outputs
 
     store = build_job_store(args.store)
     store.connect()
-    docs = stored_outputs(store, args.kind)
-    if args.campaign:
-        docs = [d for d in docs if d.get("campaign") == args.campaign]
-    text = json.dumps(docs, default=str) if args.json else "\n".join(map(str, docs))
-    print(text)
+    docs = [d for d in stored_outputs(store, "migration") if d["key"].startswith(args.id)]
+    if len(docs) != 1:
+        found = "no" if not docs else f"{len(docs)}"
+        raise ValueError(
+            f"{found} migration document(s) have a key starting with {args.id!r}; "
+            "give more characters of a key from `ssbscreen query migration`."
+        )
+    path = plot_neb_profile(docs[0], args.out or f"neb-{docs[0]['key'][:12]}.png")
+    print(path)
     return 0
 
 
@@ -401,6 +546,10 @@ def main(argv: list[str] | None = None) -> int:
         "references": _references,
         "run": _run_file,
         "query": _query,
+        "store": _store,
+        "submit": _submit,
+        "status": _status,
+        "plot": _plot_stored,
         "demo": _demo,
         "hull": lambda a: _single("hull", a, _campaign_from_args(a, hulls=[a.phase])),
         "window": lambda a: _single("window", a, _campaign_from_args(a, windows=[a.phase])),

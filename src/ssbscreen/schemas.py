@@ -15,6 +15,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from pymatgen.core import Structure
 from pymatgen.entries.computed_entries import ComputedStructureEntry
+from pymatgen.phonon.bandstructure import PhononBandStructureSymmLine
+from pymatgen.phonon.dos import PhononDos
 
 
 def content_key(*parts: Any) -> str:
@@ -63,6 +65,9 @@ class HullDocument(BaseModel):
     formula: str
     e_above_hull_ev_per_atom: float
     decomposition: dict[str, float] = Field(description="Product formula -> fraction.")
+    temperature_k: float | None = Field(
+        None, description="Free energies G = E + F_vib at this temperature (K); None: E only."
+    )
     reference_set: str
     provenance: Provenance
 
@@ -78,6 +83,9 @@ class WindowDocument(BaseModel):
     oxidation_v_vs_li: float | None = Field(description="Above this the phase releases Li.")
     reduction_products: list[str] = Field(default_factory=list)
     oxidation_products: list[str] = Field(default_factory=list)
+    temperature_k: float | None = Field(
+        None, description="Free energies G = E + F_vib at this temperature (K); None: E only."
+    )
     reference_set: str
     provenance: Provenance
 
@@ -101,6 +109,9 @@ class ReactionDocument(BaseModel):
         default_factory=dict, description="Species group (PO_x, SO_x, P-S-P, Li2S) -> products."
     )
     reaction: str
+    temperature_k: float | None = Field(
+        None, description="Free energies G = E + F_vib at this temperature (K); None: E only."
+    )
     reference_set: str
     provenance: Provenance
 
@@ -122,6 +133,9 @@ class ScanDocument(BaseModel):
     onset_v_vs_li: float | None = Field(description="First voltage of the scan with a reaction.")
     interface_onset_v_vs_li: float | None = Field(
         description="First voltage of the scan at which the phases react with each other."
+    )
+    temperature_k: float | None = Field(
+        None, description="Free energies G = E + F_vib at this temperature (K); None: E only."
     )
     reference_set: str
     provenance: Provenance
@@ -188,3 +202,83 @@ class InterfaceDocument(BaseModel):
         default_factory=dict, description="Role (interface, film_slab, ...) -> calculation key."
     )
     provenance: Provenance
+
+
+class MigrationDocument(BaseModel):
+    """A climbing-image NEB of one hop: barrier, energy profile and saddle (eV, Angstrom)."""
+
+    kind: Literal["migration"] = "migration"
+    key: str
+    campaign: str | None = None
+    host: str
+    host_formula: str
+    ion: str
+    mechanism: Literal["vacancy", "interstitial"]
+    path_label: str = Field(description="Site kinds along the path, e.g. 'Li 3f-Li 3e'.")
+    hop_length_a: float
+    multiplicity: int = Field(description="Symmetry-equivalent copies of the hop in the cell.")
+    equivalent_paths: list[list[list[float]]] = Field(
+        default_factory=list, description="[start, end] fractional positions of every copy."
+    )
+    state: Literal["successful", "failed"]
+    reason: str | None = None
+    converged: bool = False
+    barrier_ev: float | None = Field(None, description="Highest image minus the start.")
+    reverse_barrier_ev: float | None = Field(None, description="Highest image minus the end.")
+    reaction_energy_ev: float | None = Field(None, description="End minus start.")
+    energies_ev: list[float] = Field(default_factory=list, description="Relative to the start.")
+    reaction_coordinate_a: list[float] = Field(
+        default_factory=list, description="Cumulative path length of the images (Angstrom)."
+    )
+    saddle_index: int | None = None
+    saddle_frac_coords: list[float] | None = Field(None, description="Moving ion at the saddle.")
+    endpoint_energies_ev: list[float] = Field(
+        default_factory=list, description="Total energies of the relaxed start and end cells."
+    )
+    band_endpoint_energies_ev: list[float] = Field(
+        default_factory=list, description="The same cells evaluated as the ends of the band."
+    )
+    n_images: int
+    n_steps: int | None = None
+    max_force_ev_per_a: float | None = Field(None, description="Largest NEB force at the end.")
+    cell_charge: float = 0.0
+    n_atoms: int
+    images: list[Structure] = Field(
+        default_factory=list, description="Final band; kept in the additional (data) store."
+    )
+    provenance: Provenance
+
+
+class PhononDocument(BaseModel):
+    """Harmonic phonons of one phase (finite displacements, phonopy) and its vibrational
+    thermodynamics per atom on a temperature grid; DOS and band structure go to the data store."""
+
+    kind: Literal["phonon"] = "phonon"
+    key: str
+    phase: str
+    formula: str
+    structure_key: str = Field(description="Fingerprint of the input structure (its entry's).")
+    state: Literal["successful", "failed"]
+    reason: str | None = None
+    provenance: Provenance
+    settings: dict[str, Any] = Field(default_factory=dict, description="Phonon settings.")
+    n_atoms: int | None = Field(None, description="Atoms in the relaxed cell.")
+    supercell_matrix: list[list[int]] | None = None
+    n_displacements: int | None = None
+    energy_per_atom_ev: float | None = Field(None, description="Static energy, tight relaxation.")
+    temperatures_k: list[float] = Field(default_factory=list)
+    free_energy_ev_per_atom: list[float] = Field(
+        default_factory=list, description="Vibrational Helmholtz free energy F_vib(T), eV/atom."
+    )
+    entropy_ev_per_atom_k: list[float] = Field(default_factory=list)
+    heat_capacity_ev_per_atom_k: list[float] = Field(default_factory=list, description="C_v.")
+    zero_point_energy_ev_per_atom: float | None = None
+    lowest_frequency_thz: float | None = Field(
+        None, description="Lowest frequency on the band path; negative: imaginary."
+    )
+    imaginary_modes: bool | None = Field(
+        None, description="A mode below -imaginary_tolerance_thz: dynamically unstable."
+    )
+    structure: Structure | None = Field(None, description="Tightly relaxed structure.")
+    phonon_dos: PhononDos | None = None
+    phonon_bandstructure: PhononBandStructureSymmLine | None = None

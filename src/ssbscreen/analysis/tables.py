@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 
+from ssbscreen.analysis.migration import percolation
+
 COLUMNS = {
     "hull": ["phase", "formula", "E_hull (meV/atom)", "decomposition", "reference set", "model"],
     "window": [
@@ -45,6 +47,18 @@ COLUMNS = {
         "reference set",
         "model",
     ],
+    "migration": [
+        "host",
+        "ion",
+        "mechanism",
+        "path",
+        "hop (A)",
+        "barrier (eV)",
+        "reverse barrier (eV)",
+        "converged",
+        "model",
+    ],
+    "percolation": ["host", "ion", "1D (eV)", "2D (eV)", "3D (eV)", "left out (not converged)"],
 }
 TITLES = {
     "hull": "Energy above hull",
@@ -52,6 +66,8 @@ TITLES = {
     "reaction": "Most negative interfacial reactions",
     "scan": "Voltage scans: where reaction sets in",
     "doping": "Dopant sites, energies above hull and doping free energies",
+    "migration": "Migration barriers (climbing-image NEB)",
+    "percolation": "Lowest barrier at which hops connect into 1D, 2D and 3D networks",
 }
 
 
@@ -143,8 +159,40 @@ def table_rows(
             ]
             for d in documents
         ]
+    elif kind == "migration":
+        rows = [
+            [
+                d["host"],
+                d["ion"],
+                d["mechanism"],
+                d["path_label"],
+                _number(d["hop_length_a"]),
+                _number(d["barrier_ev"], 1, 3),
+                _number(d["reverse_barrier_ev"], 1, 3),
+                "yes" if d["converged"] else f"no ({d['reason'] or 'band not converged'})",
+                _model(d),
+            ]
+            for d in documents
+        ]
+        return sorted(rows, key=lambda row: (row[0], row[1], row[3]))
+    elif kind == "percolation":
+        rows = [
+            [
+                p.host,
+                p.ion,
+                _number(p.barrier_1d_ev, 1, 3),
+                _number(p.barrier_2d_ev, 1, 3),
+                _number(p.barrier_3d_ev, 1, 3),
+                ", ".join(p.excluded) or "-",
+            ]
+            for p in percolation(documents)
+        ]
+        return rows
     else:
         raise ValueError(f"Unknown table {kind!r}; choose one of {', '.join(COLUMNS)}.")
+    for row, d in zip(rows, documents, strict=True):  # free energies at T: "LiCl at 298 K"
+        if d.get("temperature_k") is not None:
+            row[0] = f"{row[0]} at {d['temperature_k']:g} K"
     provenance = [[d["reference_set"], _model(d)] for d in documents]
     rows = [row + tail for row, tail in zip(rows, provenance, strict=True)]
     return sorted(rows, key=lambda row: (row[0], row[1]))

@@ -1,6 +1,7 @@
 """Campaign files (YAML): what to screen, validated with one clear sentence per mistake.
 
 name: lyc_in_doping          # campaign name, stored with every document
+engine: mlip                 # mlip (default) | vasp | cp2k (vasp, cp2k: screen section only)
 model: chgnet                # potential (engine: mlip)
 references: offline          # offline | materials_project | path to a JSON entry file
 doping:                      # the orderings -> doping study (DopingStudyMaker fields)
@@ -22,6 +23,12 @@ screen:                      # hulls, windows, reactions and scans (Campaign fie
     voltages: [null, 4.2]
     triples: true
   observed_products: [PO_x, SO_x, P-S-P, Li2S]   # species seen by XPS, marked in the table
+migration:                   # NEB barriers (NebMaker fields) of the hops listed
+  n_images: 5
+  hops:
+    - {host: Li3InCl6, ion: Li, mechanism: vacancy, supercell: [1, 1, 1], max_hops: 3}
+    - {host: Li3YCl6, ion: In, substitution: 3Li->In, mechanism: interstitial,
+       paths: [Oct-Oct, Oct-Tet-Oct], max_hops: 1}
 """
 
 from __future__ import annotations
@@ -36,11 +43,15 @@ from jobflow import Flow
 from ssbscreen.analysis.products import GROUPS
 from ssbscreen.analysis.references import ReferenceSpec
 from ssbscreen.analysis.screening import mixtures
+from ssbscreen.structures.migration import HopSelection
 from ssbscreen.workflows.campaign import Campaign
 from ssbscreen.workflows.doping import DopingStudyMaker
-from ssbscreen.workflows.engines import MLIPEngine
+from ssbscreen.workflows.engines import MLIPEngine, engine_from_name
+from ssbscreen.workflows.neb import NebMaker
 
-TOP_KEYS = {"name", "model", "references", "mix_engines", "doping", "screen"}
+TOP_KEYS = {"name", "engine", "model", "references", "mix_engines", "doping", "screen", "migration"}
+MIGRATION_KEYS = {"hops"} | {f.name for f in dataclasses.fields(NebMaker)} - {"name", "engine"}
+HOP_KEYS = {f.name for f in dataclasses.fields(HopSelection)}
 DOPING_KEYS = {"host", "substitution"} | {f.name for f in dataclasses.fields(DopingStudyMaker)} - {
     "name",
     "engine",
@@ -56,6 +67,7 @@ SCREEN_KEYS = {
     "voltage_reference",
     "observed_products",
     "max_atoms",
+    "temperatures_k",
 }
 MATRIX_KEYS = {"coatings", "cathodes", "electrolytes", "voltages", "triples"}
 
@@ -77,9 +89,17 @@ def read_campaign_file(path: str | Path) -> dict:
         content = yaml.safe_load(path.read_text())
     except yaml.YAMLError as exc:
         raise ValueError(f"Campaign file {path} is not valid YAML: {exc}.") from None
-    if not isinstance(content, dict) or not ({"doping", "screen"} & set(content)):
-        raise ValueError(f"Campaign file {path} needs a 'doping' or a 'screen' section.")
+    if not isinstance(content, dict) or not ({"doping", "screen", "migration"} & set(content)):
+        raise ValueError(
+            f"Campaign file {path} needs a 'doping', a 'screen' or a 'migration' section."
+        )
     _check_keys("the campaign", content, TOP_KEYS, path)
+    engine = str(content.get("engine", "mlip")).lower()
+    if engine != "mlip" and {"doping", "migration"} & set(content):
+        raise ValueError(
+            f"{path}: engine {engine} runs the screen section only; "
+            "doping and migration need engine: mlip."
+        )
     _check_keys("doping", content.get("doping") or {}, DOPING_KEYS, path)
     screen = content.get("screen") or {}
     _check_keys("screen", screen, SCREEN_KEYS, path)
@@ -98,6 +118,14 @@ def read_campaign_file(path: str | Path) -> dict:
             raise ValueError(
                 f"{path}: reaction {item!r} needs [phase A, phase B, (phase C,) voltage or null]."
             )
+    migration = content.get("migration") or {}
+    _check_keys("migration", migration, MIGRATION_KEYS, path)
+    for hop in migration.get("hops") or []:
+        _check_keys("migration: hops", hop if isinstance(hop, dict) else {}, HOP_KEYS, path)
+        if not isinstance(hop, dict) or not {"host", "ion"} <= set(hop):
+            raise ValueError(f"{path}: hop {hop!r} needs at least host and ion.")
+    if "migration" in content and not migration.get("hops"):
+        raise ValueError(f"{path}: the migration section needs a list of hops.")
     if "screen" in content:
         try:
             screen_campaign(content)
@@ -106,9 +134,14 @@ def read_campaign_file(path: str | Path) -> dict:
     return content
 
 
+def _engine(content: dict):
+    """The campaign's engine (``engine:``, default mlip with ``model:``)."""
+    return engine_from_name(str(content.get("engine", "mlip")), str(content.get("model", "chgnet")))
+
+
 def _reference(content: dict) -> ReferenceSpec:
     source = content.get("references", "offline")
-    potential = str(content.get("model", "chgnet")).lower()
+    potential = _engine(content).potential
     mix = bool(content.get("mix_engines", False))
     if source in ("offline", "materials_project"):
         return ReferenceSpec(source, potential, None, mix)
@@ -152,9 +185,23 @@ def screen_campaign(content: dict) -> Campaign:
         reactions=list(dict.fromkeys(reactions)),
         scans=[tuple(s) for s in section.get("scans") or []],
         voltage_reference=str(section.get("voltage_reference", "Li")),
-        engine=MLIPEngine(potential=str(content.get("model", "chgnet")).lower()),
+        engine=_engine(content),
         reference=_reference(content),
         max_atoms=section.get("max_atoms", 100),
+        temperatures_k=[float(t) for t in section.get("temperatures_k") or []],
     )
     campaign.checked_reactions()  # voltages and phase counts, before anything runs
     return campaign
+
+
+def migration_flow(content: dict, store=None) -> Flow:
+    """The migration section of a campaign file: one NEB per hop not yet in ``store``."""
+    section = dict(content["migration"])
+    selections = [
+        HopSelection(**{k: tuple(v) if isinstance(v, list) else v for k, v in hop.items()})
+        for hop in section.pop("hops")
+    ]
+    maker = NebMaker(
+        engine=MLIPEngine(potential=str(content.get("model", "chgnet")).lower()), **section
+    )
+    return maker.make_campaign(selections, content.get("name", "migration"), store)

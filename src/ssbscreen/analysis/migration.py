@@ -1,0 +1,133 @@
+"""Barriers of migration documents: conduction networks (percolation) and energy profiles."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SITE_DECIMALS = 3  # fractional coordinates are rounded to this to name a site
+
+
+@dataclass(frozen=True)
+class Percolation:
+    """Lowest hop barrier (eV) at which the hops of an ion connect into 1D, 2D and 3D networks.
+
+    None: the computed hops never connect in that many dimensions. ``excluded`` names the
+    hops (path labels) left out because their band did not converge or failed.
+    """
+
+    host: str
+    ion: str
+    barrier_1d_ev: float | None
+    barrier_2d_ev: float | None
+    barrier_3d_ev: float | None
+    excluded: tuple[str, ...] = ()
+
+
+def _site(frac: np.ndarray) -> tuple[float, ...]:
+    wrapped = np.round(np.asarray(frac) % 1.0, SITE_DECIMALS) % 1.0
+    return tuple(float(x) for x in wrapped)
+
+
+def edge_barrier_ev(document: dict) -> float:
+    """Saddle above the lower end site: what a hop costs in whichever direction (eV)."""
+    return max(document["barrier_ev"], document["reverse_barrier_ev"])
+
+
+def network_dimension(edges: list[tuple[tuple, tuple, tuple[int, int, int]]]) -> int:
+    """Dimensionality (0-3) of a periodic network of (site, site, lattice translation) edges.
+
+    Each connected component is walked once, giving every site an offset; an edge that closes
+    a loop adds the translation the loop spans, and the rank of those translations is the
+    dimension of the component. The network's dimension is that of its largest component.
+    """
+    neighbours: dict[tuple, list[tuple[tuple, np.ndarray]]] = defaultdict(list)
+    for a, b, image in edges:
+        neighbours[a].append((b, np.array(image)))
+        neighbours[b].append((a, -np.array(image)))
+    offsets: dict[tuple, np.ndarray] = {}
+    best = 0
+    for root in neighbours:
+        if root in offsets:
+            continue
+        offsets[root] = np.zeros(3, dtype=int)
+        stack, loops = [root], []
+        while stack:
+            site = stack.pop()
+            for other, image in neighbours[site]:
+                reached = offsets[site] + image
+                if other not in offsets:
+                    offsets[other] = reached
+                    stack.append(other)
+                elif np.any(reached != offsets[other]):
+                    loops.append(reached - offsets[other])
+        if loops:
+            best = max(best, int(np.linalg.matrix_rank(np.array(loops))))
+    return best
+
+
+def _edges(document: dict) -> list[tuple[tuple, tuple, tuple[int, int, int]]]:
+    edges = []
+    for start, end in document["equivalent_paths"]:
+        start, end = np.asarray(start), np.asarray(end)
+        shift = np.floor(np.round(end, SITE_DECIMALS)) - np.floor(np.round(start, SITE_DECIMALS))
+        edges.append((_site(start), _site(end), tuple(int(x) for x in shift)))
+    return edges
+
+
+def percolation(documents: list[dict]) -> list[Percolation]:
+    """Percolation barriers of each (host, ion) from its migration documents.
+
+    Only converged bands count; a hop's cost is its saddle above the lower of its two ends.
+    """
+    groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    for doc in documents:
+        groups[(doc["host"], doc["ion"])].append(doc)
+    results = []
+    for (host, ion), docs in sorted(groups.items()):
+        usable = [d for d in docs if d["state"] == "successful" and d["converged"]]
+        excluded = tuple(sorted(d["path_label"] for d in docs if d not in usable))
+        thresholds = sorted({edge_barrier_ev(d) for d in usable})
+        found: dict[int, float] = {}
+        for threshold in thresholds:
+            edges = [e for d in usable if edge_barrier_ev(d) <= threshold for e in _edges(d)]
+            dimension = network_dimension(edges)
+            for dim in range(1, dimension + 1):
+                found.setdefault(dim, threshold)
+        results.append(Percolation(host, ion, found.get(1), found.get(2), found.get(3), excluded))
+    return results
+
+
+def plot_neb_profile(document: dict, path: str | Path) -> Path:
+    """Energy (eV, relative to the start) vs reaction coordinate (Angstrom) of one band."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x, energies = document["reaction_coordinate_a"], document["energies_ev"]
+    if not energies:
+        raise ValueError(
+            f"The NEB {document['key'][:12]} has no energy profile ({document['reason']})."
+        )
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.plot(x, energies, "o-", color="tab:blue")
+    saddle = document["saddle_index"]
+    ax.plot([x[saddle]], [energies[saddle]], "s", color="tab:red", label="saddle")
+    status = "" if document["converged"] else " (not converged)"
+    ax.set_title(
+        f"{document['ion']} in {document['host']}: {document['path_label']}, "
+        f"{document['barrier_ev']:.3f} eV{status}",
+        fontsize=9,
+    )
+    ax.set_xlabel("reaction coordinate (Å)")
+    ax.set_ylabel("energy (eV)")
+    ax.legend()
+    fig.tight_layout()
+    path = Path(path)
+    fig.savefig(path, dpi=150)
+    plt.close(fig)
+    return path

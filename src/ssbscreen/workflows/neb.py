@@ -1,0 +1,423 @@
+"""Migration barriers: relax end points -> IDPP images -> climbing-image NEB with an MLIP.
+
+The band is relaxed with ASE's NEB (improved tangents, climbing image) and FIRE. All images of
+a band are evaluated in one batched model call where the potential has a batched predictor
+(CHGNet), otherwise one image at a time through the potential's ASE calculator.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+
+import numpy as np
+from ase import Atoms
+from ase.calculators.calculator import Calculator, all_changes
+from ase.mep import NEB
+from ase.optimize import FIRE
+from atomate2.common.jobs.neb import NebInterpolation
+from atomate2.forcefields.jobs import ForceFieldRelaxMaker
+from atomate2.forcefields.utils import ase_calculator
+from jobflow import Flow, JobStore, Maker, OnMissing, job
+from pymatgen.core import Structure
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from ssbscreen.schemas import MigrationDocument, Provenance, content_key
+from ssbscreen.store.queries import find_output
+from ssbscreen.structures.migration import (
+    Hop,
+    HopSelection,
+    end_points,
+    idpp_band,
+    moving_index,
+)
+from ssbscreen.workflows.engines import NO_FILES, MLIPEngine, VaspEngine
+
+# energies (eV) and forces (eV/A) of a list of structures
+BandEvaluator = Callable[[list[Atoms]], tuple[np.ndarray, list[np.ndarray]]]
+
+
+@cache
+def _chgnet_model():
+    from chgnet.model import CHGNet
+
+    return CHGNet.load(verbose=False)
+
+
+@cache
+def _calculator(force_field_name: str, kwargs_items: tuple) -> Calculator:
+    return ase_calculator(force_field_name, **dict(kwargs_items))
+
+
+def chgnet_batch_evaluator(batch_size: int = 16) -> BandEvaluator:
+    """All structures in one batched CHGNet prediction (graphs built per structure)."""
+
+    def evaluate(images: list[Atoms]) -> tuple[np.ndarray, list[np.ndarray]]:
+        structures = [AseAtomsAdaptor.get_structure(atoms) for atoms in images]
+        predictions = _chgnet_model().predict_structure(
+            structures, task="ef", batch_size=batch_size
+        )
+        energies = np.array(
+            [float(p["e"]) * len(s) for p, s in zip(predictions, structures, strict=True)]
+        )
+        return energies, [np.asarray(p["f"], dtype=float) for p in predictions]
+
+    return evaluate
+
+
+def sequential_evaluator(calculator: Calculator) -> BandEvaluator:
+    """One structure at a time through an ASE calculator (the naive way)."""
+
+    def evaluate(images: list[Atoms]) -> tuple[np.ndarray, list[np.ndarray]]:
+        energies, forces = [], []
+        for atoms in images:
+            probe = atoms.copy()
+            probe.calc = calculator
+            energies.append(probe.get_potential_energy())
+            forces.append(probe.get_forces())
+        return np.array(energies), forces
+
+    return evaluate
+
+
+# potentials with a batched predictor (atomate2 force-field name -> evaluator factory)
+BATCH_EVALUATORS: dict[str, Callable[[], BandEvaluator]] = {"CHGNet": chgnet_batch_evaluator}
+
+
+def band_evaluator(engine: MLIPEngine, batched: bool = True) -> BandEvaluator:
+    """The engine's evaluator: batched where the potential allows it, else sequential."""
+    spec = engine.spec
+    if batched and spec.force_field_name in BATCH_EVALUATORS:
+        return BATCH_EVALUATORS[spec.force_field_name]()
+    items = tuple(sorted(spec.calculator_kwargs.items()))
+    return sequential_evaluator(_calculator(spec.force_field_name, items))
+
+
+class _Band:
+    """Images sharing one evaluator: asking any image evaluates every changed image at once."""
+
+    def __init__(self, images: list[Atoms], evaluate: BandEvaluator):
+        self.images = images
+        self.evaluate = evaluate
+        self.positions: list[np.ndarray | None] = [None] * len(images)
+        self.energies = np.zeros(len(images))
+        self.forces: list[np.ndarray] = [np.zeros((len(a), 3)) for a in images]
+        self.n_evaluations = 0
+
+    def results(self, index: int) -> tuple[float, np.ndarray]:
+        stale = [
+            k
+            for k, atoms in enumerate(self.images)
+            if self.positions[k] is None or not np.array_equal(self.positions[k], atoms.positions)
+        ]
+        if index in stale:
+            energies, forces = self.evaluate([self.images[k] for k in stale])
+            self.n_evaluations += len(stale)
+            for k, energy, force in zip(stale, energies, forces, strict=True):
+                self.positions[k] = self.images[k].positions.copy()
+                self.energies[k], self.forces[k] = energy, force
+        return float(self.energies[index]), self.forces[index]
+
+
+class _BandImageCalculator(Calculator):
+    implemented_properties = ("energy", "forces")
+
+    def __init__(self, band: _Band, index: int):
+        super().__init__()
+        self.band, self.index = band, index
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        super().calculate(atoms, properties, system_changes)
+        energy, forces = self.band.results(self.index)
+        self.results = {"energy": energy, "forces": forces}
+
+
+@dataclass
+class BandResult:
+    """A relaxed band: total energies (eV), final images and convergence."""
+
+    energies_ev: np.ndarray
+    images: list[Structure]
+    converged: bool
+    n_steps: int
+    max_force_ev_per_a: float
+    n_evaluations: int
+
+
+def relax_band(
+    band: list[Structure],
+    evaluate: BandEvaluator,
+    fmax_ev_per_a: float = 0.05,
+    max_steps: int = 300,
+    climb: bool = True,
+    spring_ev_per_a2: float = 0.1,
+) -> BandResult:
+    """Climbing-image NEB (improved tangents, FIRE) of a band whose ends stay fixed."""
+    images = [AseAtomsAdaptor.get_atoms(s) for s in band]
+    shared = _Band(images, evaluate)
+    for k, atoms in enumerate(images):
+        atoms.calc = _BandImageCalculator(shared, k)
+    neb = NEB(images, k=spring_ev_per_a2, climb=climb, method="improvedtangent")
+    optimizer = FIRE(neb, logfile=None)
+    converged = bool(optimizer.run(fmax=fmax_ev_per_a, steps=max_steps))
+    forces = neb.get_forces().reshape(-1, 3)
+    energies = np.array([shared.results(k)[0] for k in range(len(images))])
+    return BandResult(
+        energies_ev=energies,
+        images=[AseAtomsAdaptor.get_structure(a) for a in images],
+        converged=converged,
+        n_steps=optimizer.nsteps,
+        max_force_ev_per_a=float(np.linalg.norm(forces, axis=1).max()),
+        n_evaluations=shared.n_evaluations,
+    )
+
+
+def reaction_coordinate_a(images: list[Structure]) -> np.ndarray:
+    """Cumulative mass-unweighted path length of a band (Angstrom), minimum-image steps."""
+    steps = [0.0]
+    for a, b in itertools.pairwise(images):
+        delta = b.frac_coords - a.frac_coords
+        delta -= np.round(delta)
+        steps.append(float(np.linalg.norm(a.lattice.get_cartesian_coords(delta))))
+    return np.cumsum(steps)
+
+
+def migration_key(host: Structure, hop: Hop, settings: dict, provenance: Provenance) -> str:
+    """Key of a NEB: host cell (rounded), hop path and every setting of the engine and band."""
+    sites = sorted((s.species_string, *(round(float(x), 4) for x in s.frac_coords)) for s in host)
+    return content_key(
+        "migration",
+        [round(float(x), 4) for x in host.lattice.matrix.flat],
+        sites,
+        hop.mechanism,
+        hop.moving_index,
+        hop.vacancy_index,
+        hop.path_frac,
+        settings,
+        provenance.model_dump(),
+    )
+
+
+@job(data="images")
+def neb_document(
+    start_relax,
+    end_relax,
+    via_points: list[Structure],
+    hop: dict,
+    host: str,
+    key: str,
+    settings: dict,
+    provenance: dict,
+    campaign: str | None = None,
+) -> MigrationDocument:
+    """Run the climbing-image NEB between relaxed end points and document the barrier."""
+    hop = Hop(**{k: tuple(v) if isinstance(v, list) else v for k, v in hop.items()})
+    n_atoms = len(via_points[0])
+    common = {
+        "key": key,
+        "campaign": campaign,
+        "host": host,
+        "host_formula": via_points[0].composition.reduced_formula,
+        "ion": hop.ion,
+        "mechanism": hop.mechanism,
+        "path_label": hop.path_label,
+        "hop_length_a": hop.length_a,
+        "multiplicity": hop.multiplicity,
+        "equivalent_paths": [list(map(list, pair)) for pair in hop.equivalent_paths],
+        "n_images": settings["n_images"],
+        "cell_charge": float(via_points[0].charge),
+        "n_atoms": n_atoms,
+        "provenance": Provenance(**provenance),
+    }
+    for role, relax in (("start", start_relax), ("end", end_relax)):
+        if relax is None:
+            return MigrationDocument(
+                state="failed", reason=f"the {role} relaxation raised an error", **common
+            )
+        if relax.is_force_converged is False:
+            return MigrationDocument(
+                state="failed",
+                reason=f"the {role} relaxation did not reach its force threshold",
+                **common,
+            )
+    start = _plain(start_relax.output.structure, via_points[0].charge)
+    end = _plain(end_relax.output.structure, via_points[0].charge)
+    moving = moving_index(hop)
+    points = [start]
+    for via in via_points[1:-1]:  # the start cell with the ion at each intermediate site
+        point = start.copy()
+        point.replace(moving, point[moving].species, coords=via[moving].frac_coords)
+        points.append(point)
+    points.append(end)
+    try:
+        band = idpp_band(points, settings["n_images"], settings["min_distance_a"])
+    except ValueError as exc:
+        return MigrationDocument(state="failed", reason=str(exc), **common)
+    result = relax_band(
+        band,
+        band_evaluator(MLIPEngine(**settings["engine"])),
+        fmax_ev_per_a=settings["fmax_ev_per_a"],
+        max_steps=settings["max_steps"],
+        climb=settings["climb"],
+    )
+    energies = result.energies_ev - result.energies_ev[0]
+    saddle = int(np.argmax(energies))
+    return MigrationDocument(
+        state="successful",
+        converged=result.converged,
+        barrier_ev=round(float(energies.max()), 6),
+        reverse_barrier_ev=round(float(energies.max() - energies[-1]), 6),
+        reaction_energy_ev=round(float(energies[-1]), 6),
+        energies_ev=[round(float(e), 6) for e in energies],
+        reaction_coordinate_a=[round(float(x), 4) for x in reaction_coordinate_a(result.images)],
+        saddle_index=saddle,
+        saddle_frac_coords=[float(x) for x in result.images[saddle][moving].frac_coords],
+        endpoint_energies_ev=[
+            float(start_relax.output.energy),
+            float(end_relax.output.energy),
+        ],
+        band_endpoint_energies_ev=[float(result.energies_ev[0]), float(result.energies_ev[-1])],
+        n_steps=result.n_steps,
+        max_force_ev_per_a=round(result.max_force_ev_per_a, 4),
+        images=result.images,
+        **common,
+    )
+
+
+def _plain(structure: Structure, charge: float) -> Structure:
+    """A relaxed structure without site properties (forces, magmoms) and with the cell charge."""
+    return Structure(
+        structure.lattice,
+        structure.species,
+        structure.frac_coords,
+        charge=charge,
+    )
+
+
+@dataclass
+class NebMaker(Maker):
+    """Relax the end points of a hop (fixed cell) and run a climbing-image NEB between them.
+
+    n_images: images per step of the path (an Oct-Tet-Oct path has two steps).
+    fmax_ev_per_a: force threshold of the end points and the band (eV/Angstrom).
+    min_distance_a: closest approach of two atoms allowed in the initial band (Angstrom).
+    max_hop_length_a: longest start-end distance accepted (Angstrom).
+    background_charge: charge the vacancy cell (codes with a compensating background).
+    """
+
+    name: str = "neb"
+    engine: MLIPEngine = field(default_factory=MLIPEngine)
+    n_images: int = 5
+    fmax_ev_per_a: float = 0.05
+    max_steps: int = 300
+    climb: bool = True
+    min_distance_a: float = 1.0
+    max_hop_length_a: float = 6.0
+    background_charge: bool = False
+
+    def settings(self) -> dict:
+        """Everything besides the structures that determines the result."""
+        return {
+            "n_images": self.n_images,
+            "fmax_ev_per_a": self.fmax_ev_per_a,
+            "max_steps": self.max_steps,
+            "climb": self.climb,
+            "min_distance_a": self.min_distance_a,
+            "background_charge": self.background_charge,
+            "engine": {
+                "potential": self.engine.potential,
+                "fmax_ev_per_a": self.engine.fmax_ev_per_a,
+                "max_steps": self.engine.max_steps,
+            },
+        }
+
+    def make(self, host: Structure, hop: Hop, host_name: str, campaign: str | None = None) -> Flow:
+        """Flow whose output is the MigrationDocument of ``hop`` in ``host``."""
+        self.engine.check_elements(host)
+        if hop.length_a > self.max_hop_length_a:
+            raise ValueError(
+                f"The {hop.ion} hop {hop.path_label} in {host_name} is {hop.length_a:.2f} A long, "
+                f"longer than max_hop_length_a = {self.max_hop_length_a} A; choose a shorter "
+                "hop or raise max_hop_length_a."
+            )
+        points = end_points(host, hop, self.background_charge)
+        spec = self.engine.spec
+        relax = ForceFieldRelaxMaker(
+            relax_cell=False,
+            steps=self.engine.max_steps,
+            relax_kwargs={"fmax": self.fmax_ev_per_a, **NO_FILES},
+            ionic_step_data=("energy",),
+            force_field_name=spec.force_field_name,
+            calculator_kwargs=spec.calculator_kwargs,
+        )
+        start = relax.make(points[0])
+        end = relax.make(points[-1])
+        start.name, end.name = f"{host_name} {hop.path_label} start", f"{host_name} end"
+        provenance = self.engine.provenance()
+        neb = neb_document(
+            start.output,
+            end.output,
+            via_points=points,
+            hop=_hop_dict(hop),
+            host=host_name,
+            key=migration_key(host, hop, self.settings(), provenance),
+            settings=self.settings(),
+            provenance=provenance.model_dump(),
+            campaign=campaign,
+        )
+        neb.config.on_missing_references = OnMissing.NONE
+        neb.name = f"{host_name} {hop.ion} {hop.path_label} neb"
+        return Flow([start, end, neb], output=neb.output, name=f"{self.name} {neb.name}")
+
+    def make_campaign(
+        self, selections: list[HopSelection], campaign: str, store: JobStore | None = None
+    ) -> Flow:
+        """One NEB flow per selected hop; hops already finished in ``store`` are not rerun."""
+        provenance = self.engine.provenance()
+        flows = []
+        for selection in selections:
+            cell = selection.cell()
+            for hop in selection.hops(cell):
+                key = migration_key(cell, hop, self.settings(), provenance)
+                if store is not None and find_output(store, "migration", key) is not None:
+                    continue
+                flows.append(self.make(cell, hop, selection.name, campaign))
+        return Flow(flows, name=f"{self.name} {campaign}")
+
+
+def vasp_neb_flow(
+    host: Structure, hop: Hop, engine: VaspEngine, n_images: int = 5, min_distance_a: float = 1.0
+) -> Flow:
+    """VASP climbing-image NEB of ``hop`` for HPC, at the engine's (the study's) settings.
+
+    A one-step hop relaxes both end points (ions only) and interpolates IDPP images between
+    them (atomate2's NebFromEndpointsMaker); a path through intermediate holes runs the IDPP
+    band of the unrelaxed points, checked for overlapping atoms first.
+    """
+    engine.check_elements(host)
+    points = end_points(host, hop)
+    if len(points) == 2:
+        flow = engine.neb_maker().make(
+            points, num_images=n_images, interpolation_method=NebInterpolation.IDPP
+        )
+    else:
+        band = idpp_band(points, n_images, min_distance_a)
+        flow = Flow([engine.neb_maker(relax_endpoints=False).images_maker.make(band)])
+    flow.name = f"vasp neb {hop.ion} {hop.path_label}"
+    return flow
+
+
+def _hop_dict(hop: Hop) -> dict:
+    return {
+        "ion": hop.ion,
+        "mechanism": hop.mechanism,
+        "moving_index": hop.moving_index,
+        "path_frac": [list(p) for p in hop.path_frac],
+        "site_labels": list(hop.site_labels),
+        "length_a": hop.length_a,
+        "vacancy_index": hop.vacancy_index,
+        "multiplicity": hop.multiplicity,
+        "equivalent_paths": [[list(a), list(b)] for a, b in hop.equivalent_paths],
+    }

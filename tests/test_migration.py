@@ -1,0 +1,277 @@
+"""NEB end points, images, networks and the climbing-image NEB workflow (issue 6)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from pymatgen.core import Lattice, Structure
+
+from ssbscreen.analysis.migration import network_dimension, percolation
+from ssbscreen.analysis.tables import render
+from ssbscreen.structures.library import ordered_representative
+from ssbscreen.structures.migration import (
+    HopSelection,
+    empty_sites,
+    end_points,
+    idpp_band,
+    interstitial_hops,
+    merge_similar_hops,
+    moving_index,
+    vacancy_hops,
+)
+
+A_LICL = 5.14  # rock-salt LiCl lattice constant (Angstrom)
+
+
+def rock_salt_licl(multiples=(2, 2, 2)) -> Structure:
+    conventional = Structure.from_spacegroup(
+        "Fm-3m", Lattice.cubic(A_LICL), ["Li", "Cl"], [[0, 0, 0], [0.5, 0, 0]]
+    )
+    return conventional.get_primitive_structure() * multiples
+
+
+def test_vacancy_hop_of_rock_salt_is_one_nearest_neighbour_class():
+    cell = rock_salt_licl((3, 3, 3))
+    hops = vacancy_hops(cell, "Li", max_length_a=4.0)
+    assert len(hops) == 1
+    hop = hops[0]
+    assert hop.length_a == pytest.approx(A_LICL / np.sqrt(2), abs=1e-3)
+    assert hop.multiplicity == 27 * 12 // 2  # every Li has 12 Li neighbours, each hop once
+    assert hop.mechanism == "vacancy" and hop.vacancy_index is not None
+
+
+def test_end_points_keep_atoms_in_order_and_move_only_the_ion():
+    cell = rock_salt_licl()
+    hop = vacancy_hops(cell, "Li", 4.0)[0]
+    start, end = end_points(cell, hop)
+    assert len(start) == len(end) == len(cell) - 1
+    assert start.composition == end.composition
+    moved = moving_index(hop)
+    displacement = np.linalg.norm(
+        start.lattice.get_cartesian_coords(end.frac_coords - start.frac_coords), axis=1
+    )
+    assert displacement[moved] == pytest.approx(hop.length_a, abs=1e-3)
+    assert np.delete(displacement, moved).max() < 1e-8
+    charged = end_points(cell, hop, background_charge=True)
+    assert charged[0].charge == pytest.approx(-1)  # a Li+ vacancy
+
+
+def test_idpp_images_never_overlap_and_bad_bands_are_refused():
+    cell = rock_salt_licl()
+    hop = vacancy_hops(cell, "Li", 4.0)[0]
+    points = end_points(cell, hop)
+    band = idpp_band(points, n_images=5)
+    assert len(band) == 7
+    for image in band:
+        distances = image.distance_matrix + np.eye(len(image)) * 1e3
+        assert distances.min() > 1.5  # Li-Cl is 2.57 A in the crystal
+    with pytest.raises(ValueError, match="apart"):
+        idpp_band(points, n_images=5, min_distance_a=2.7)
+    other = points[1].copy()
+    other.remove_sites([0])
+    with pytest.raises(ValueError, match="different compositions"):
+        idpp_band([points[0], other], n_images=3)
+
+
+def test_bad_ion_and_short_cutoff_are_one_sentence():
+    cell = rock_salt_licl()
+    with pytest.raises(ValueError, match="'Na' is not in the cell LiCl"):
+        vacancy_hops(cell, "Na")
+    with pytest.raises(ValueError, match="raise max_length_a"):
+        vacancy_hops(cell, "Li", max_length_a=2.0)
+
+
+def test_empty_holes_of_rock_salt_are_its_tetrahedral_holes():
+    cell = rock_salt_licl((2, 2, 2))
+    holes = empty_sites(cell)
+    # Li fills every octahedral hole of the fcc Cl framework: 2 empty tetrahedra per LiCl
+    assert len(holes) == 2 * 8
+    assert {hole.label for hole in holes} == {"Tet"}
+
+
+def test_in_in_li3ycl6_moves_oct_tet_oct_through_empty_holes():
+    selection = HopSelection(
+        "Li3YCl6", "In", "interstitial", (1, 1, 2), "3Li->In", ("Oct-Oct", "Oct-Tet-Oct"), 2
+    )
+    cell = selection.cell()
+    assert cell.composition["In"] == 1
+    hops = selection.hops(cell)
+    labels = {hop.path_label for hop in hops}
+    assert labels == {"Oct-Oct", "Oct-Tet-Oct"}
+    for hop in hops:
+        assert cell[hop.moving_index].specie.symbol == "In"
+        assert hop.length_a < 4.5
+    two_step = [hop for hop in hops if len(hop.path_frac) == 3]
+    assert two_step, "an Oct-Tet-Oct path passes through an intermediate hole"
+    with pytest.raises(ValueError, match="paths found are"):
+        HopSelection("Li3YCl6", "In", "interstitial", (1, 1, 2), "3Li->In", ("Tet-Tet",)).hops(cell)
+    plain = interstitial_hops(ordered_representative("Li3YCl6"), "Li")
+    assert all(hop.mechanism == "interstitial" for hop in plain)
+
+
+def test_hops_keep_parent_wyckoff_labels_and_merge_copies():
+    cell = ordered_representative("Li3YCl6") * (1, 1, 2)
+    hops = vacancy_hops(cell, "Li", 4.0)
+    labels = {hop.path_label for hop in hops}
+    assert labels <= {"Li 6g-Li 6h", "Li 6h-Li 6g", "Li 6g-Li 6g", "Li 6h-Li 6h"}
+    merged = merge_similar_hops(hops)
+    assert sum(h.multiplicity for h in merged) == sum(h.multiplicity for h in hops)
+    assert len(merged) <= len(hops)
+
+
+def _edge_doc(path_label, barrier, paths, converged=True):
+    return {
+        "host": "cubic",
+        "ion": "Li",
+        "path_label": path_label,
+        "state": "successful",
+        "converged": converged,
+        "barrier_ev": barrier,
+        "reverse_barrier_ev": barrier,
+        "equivalent_paths": paths,
+    }
+
+
+def test_network_dimension_of_chains_layers_and_lattices():
+    site = (0.0, 0.0, 0.0)
+    assert network_dimension([(site, site, (1, 0, 0))]) == 1
+    assert network_dimension([(site, site, (1, 0, 0)), (site, site, (0, 1, 0))]) == 2
+    cubic = [(site, site, (1, 0, 0)), (site, site, (0, 1, 0)), (site, site, (0, 0, 1))]
+    assert network_dimension(cubic) == 3
+    # two sites joined only inside the cell: no periodic path
+    assert network_dimension([(site, (0.5, 0.5, 0.5), (0, 0, 0))]) == 0
+
+
+def test_percolation_barriers_rise_with_dimension_and_skip_unconverged_bands():
+    docs = [
+        _edge_doc("x", 0.2, [[[0, 0, 0], [1, 0, 0]]]),
+        _edge_doc("y", 0.3, [[[0, 0, 0], [0, 1, 0]]]),
+        _edge_doc("z", 0.5, [[[0, 0, 0], [0, 0, 1]]]),
+        _edge_doc("z'", 0.1, [[[0, 0, 0], [0, 0, 1]]], converged=False),
+    ]
+    (result,) = percolation(docs)
+    assert (result.barrier_1d_ev, result.barrier_2d_ev, result.barrier_3d_ev) == (0.2, 0.3, 0.5)
+    assert result.excluded == ("z'",)
+    table = render("percolation", docs)
+    assert "0.200" in table and "z'" in table
+
+
+def test_campaign_file_names_the_wrong_hop_key(tmp_path):
+    from ssbscreen.workflows.campaign_file import read_campaign_file
+
+    path = tmp_path / "c.yaml"
+    path.write_text("migration:\n  hops:\n    - {host: LiF, ion: Li, mechanisms: vacancy}\n")
+    with pytest.raises(ValueError, match="did you mean 'mechanism'"):
+        read_campaign_file(path)
+    path.write_text("migration:\n  n_imagez: 3\n  hops: [{host: LiF, ion: Li}]\n")
+    with pytest.raises(ValueError, match="did you mean 'n_images'"):
+        read_campaign_file(path)
+
+
+def test_batched_band_evaluation_equals_one_image_at_a_time():
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from ssbscreen.workflows.engines import MLIPEngine
+    from ssbscreen.workflows.neb import band_evaluator
+
+    cell = rock_salt_licl()
+    band = idpp_band(end_points(cell, vacancy_hops(cell, "Li", 4.0)[0]), n_images=3)
+    atoms = [AseAtomsAdaptor.get_atoms(s) for s in band]
+    engine = MLIPEngine()
+    batched_e, batched_f = band_evaluator(engine, batched=True)(atoms)
+    single_e, single_f = band_evaluator(engine, batched=False)(atoms)
+    assert np.allclose(batched_e, single_e, atol=1e-4)
+    assert all(np.allclose(a, b, atol=1e-4) for a, b in zip(batched_f, single_f, strict=True))
+
+
+def test_hop_longer_than_the_threshold_is_refused():
+    from ssbscreen.workflows.neb import NebMaker
+
+    cell = rock_salt_licl()
+    hop = vacancy_hops(cell, "Li", 4.0)[0]
+    with pytest.raises(ValueError, match="longer than max_hop_length_a"):
+        NebMaker(max_hop_length_a=3.0).make(cell, hop, "LiCl")
+
+
+@pytest.mark.slow
+def test_vacancy_hop_in_licl_is_symmetric_and_in_the_textbook_range(tmp_path, capsys):
+    from jobflow import run_locally
+
+    from ssbscreen.cli import main
+    from ssbscreen.store import build_job_store
+    from ssbscreen.workflows.neb import NebMaker
+
+    uri = f"embedded://{tmp_path / 'store'}"
+    store = build_job_store(uri)
+    cell = rock_salt_licl()
+    hop = vacancy_hops(cell, "Li", 4.0)[0]
+    flow = NebMaker(n_images=5).make(cell, hop, "LiCl", campaign="test")
+    run_locally(flow, store=store, ensure_success=True, log=False)
+
+    assert main(["query", "migration", "--json", "--store", uri]) == 0
+    (doc,) = json.loads(capsys.readouterr().out)
+    for field in ("host", "ion", "mechanism", "path_label", "barrier_ev", "converged"):
+        assert field in doc
+    assert doc["provenance"]["engine"] == "mlip" and doc["provenance"]["model"]
+    assert doc["converged"]
+    energies = np.array(doc["energies_ev"])
+    # a hop between equivalent sites: the profile is its own mirror image
+    assert np.allclose(energies, energies[::-1], atol=0.01)
+    assert doc["saddle_index"] == len(energies) // 2
+    # Li-vacancy migration in LiCl: 0.3-0.4 eV measured; PBE-trained potentials, small cell
+    assert 0.2 < doc["barrier_ev"] < 0.8
+    # the ends of the band are the relaxed end points
+    assert np.allclose(doc["band_endpoint_energies_ev"], doc["endpoint_energies_ev"], atol=1e-3)
+    # images live in the additional store, not in the main document
+    store.connect()
+    raw = store.docs_store.query_one({"output.kind": "migration"})
+    assert "blob_uuid" in raw["output"]["images"]
+    assert store.additional_stores["data"].count() >= 1
+    loaded = store.query_one({"output.kind": "migration"}, load=True)["output"]["images"]
+    assert len(loaded) == 7
+
+    assert main(["table", "migration", "--store", uri]) == 0
+    assert "LiCl" in capsys.readouterr().out
+    png = tmp_path / "neb.png"
+    assert main(["plot", "neb", doc["key"][:10], "--out", str(png), "--store", uri]) == 0
+    assert png.stat().st_size > 1000
+    assert main(["plot", "neb", "zzz", "--store", uri]) == 2
+
+
+def test_vasp_neb_of_a_hop_uses_the_study_settings():
+    from ssbscreen.workflows.engines import STUDY_INCAR, VaspEngine
+    from ssbscreen.workflows.neb import vasp_neb_flow
+
+    cell = rock_salt_licl()
+    hop = vacancy_hops(cell, "Li", 4.0)[0]
+    flow = vasp_neb_flow(cell, hop, VaspEngine(), n_images=3)
+    makers = [job.maker for job in flow.jobs if getattr(job, "maker", None) is not None]
+    incar = [m.input_set_generator.user_incar_settings for m in makers]
+    assert len(incar) == 3  # two end-point relaxations and the band
+    for settings in incar:
+        assert {k: settings[k] for k in ("ENCUT", "EDIFF", "EDIFFG")} == {
+            k: STUDY_INCAR[k] for k in ("ENCUT", "EDIFF", "EDIFFG")
+        }
+    assert [settings["ISIF"] for settings in incar[:2]] == [2, 2]  # end points keep the cell
+
+
+def test_an_unconverged_band_is_reported_as_unconverged():
+    from ssbscreen.workflows.engines import MLIPEngine
+    from ssbscreen.workflows.neb import band_evaluator, relax_band
+
+    cell = rock_salt_licl()
+    band = idpp_band(end_points(cell, vacancy_hops(cell, "Li", 4.0)[0]), n_images=3)
+    result = relax_band(band, band_evaluator(MLIPEngine()), max_steps=2)
+    assert not result.converged and result.n_steps == 2
+    assert result.max_force_ev_per_a > 0.05
+    doc = {
+        **_edge_doc("Li-Li", 0.4, [[[0, 0, 0], [1, 0, 0]]], converged=False),
+        "mechanism": "vacancy",
+        "hop_length_a": 3.6,
+        "reason": None,
+        "provenance": {"model": "CHGNet-0.3.0"},
+    }
+    assert "no (band not converged)" in render("migration", [doc])
+    assert percolation([doc])[0].barrier_1d_ev is None
