@@ -62,7 +62,7 @@ def test_campaign_file_unknown_key_names_the_nearest(tmp_path):
     with pytest.raises(ValueError, match="'hulls'"):
         read_campaign_file(path)
     path.write_text("name: x\n")
-    with pytest.raises(ValueError, match="needs a 'doping' or a 'screen' section"):
+    with pytest.raises(ValueError, match="needs a 'doping', a 'screen' or a 'migration' section"):
         read_campaign_file(path)
 
 

@@ -205,16 +205,23 @@ def test_vacancy_hop_in_licl_is_symmetric_and_in_the_textbook_range(tmp_path, ca
 
     uri = f"embedded://{tmp_path / 'store'}"
     store = build_job_store(uri)
-    cell = rock_salt_licl()
-    hop = vacancy_hops(cell, "Li", 4.0)[0]
-    flow = NebMaker(n_images=5).make(cell, hop, "LiCl", campaign="test")
+    cif = tmp_path / "LiCl.cif"
+    rock_salt_licl().to(filename=str(cif))
+    selection = HopSelection(str(cif), "Li", max_hops=1, max_length_a=4.0)
+    flow = NebMaker(n_images=5).make_campaign([selection], "test", store)
+    assert len(flow.jobs) == 1
     run_locally(flow, store=store, ensure_success=True, log=False)
+    store.connect()
+    # a re-run finds the finished NEB and computes nothing
+    assert len(NebMaker(n_images=5).make_campaign([selection], "test", store).jobs) == 0
 
+    capsys.readouterr()  # the potential's own start-up messages
     assert main(["query", "migration", "--json", "--store", uri]) == 0
     (doc,) = json.loads(capsys.readouterr().out)
     for field in ("host", "ion", "mechanism", "path_label", "barrier_ev", "converged"):
         assert field in doc
-    assert doc["provenance"]["engine"] == "mlip" and doc["provenance"]["model"]
+    assert doc["engine"] == "mlip" and doc["model"] == doc["provenance"]["model"]
+    assert "images" not in doc
     assert doc["converged"]
     energies = np.array(doc["energies_ev"])
     # a hop between equivalent sites: the profile is its own mirror image

@@ -385,10 +385,10 @@ def _run_file(args) -> int:
         docs = [d for d in stored_outputs(store, "doping") if d["campaign"] == name]
         print(render("doping", docs))
     if "migration" in content:
-        store.connect()
         flow = migration_flow(content, store)
-        print(f"computing {len(flow.jobs)} job(s) ...", file=sys.stderr)
-        run_locally(flow, store=store, ensure_success=False, log=False)
+        print(f"computing {len(flow.jobs)} NEB(s); finished ones are reused", file=sys.stderr)
+        if flow.jobs:
+            run_locally(flow, store=store, ensure_success=False, log=False)
         store.connect()
         name = content.get("name", "migration")
         docs = [d for d in stored_outputs(store, "migration") if d["campaign"] == name]
@@ -416,6 +416,10 @@ def _query(args) -> int:
         from ssbscreen.analysis.free_energy import phonon_summary
 
         docs = [phonon_summary(d) for d in docs]
+    if args.kind == "migration":  # the band's images stay in the data store
+        from ssbscreen.analysis.migration import migration_summary
+
+        docs = [migration_summary(d) for d in docs]
     text = json.dumps(docs, default=str) if args.json else "\n".join(map(str, docs))
     print(text)
     return 0

@@ -13,6 +13,7 @@ import dataclasses
 import itertools
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -382,8 +383,9 @@ class HopSelection:
     @property
     def name(self) -> str:
         """Host name as stored in documents, e.g. 'Li3YCl6+In'."""
+        host = Path(self.host).stem if "." in self.host else self.host
         dopant = self.substitution.split("->")[-1] if self.substitution else None
-        return f"{self.host}+{dopant}" if dopant else self.host
+        return f"{host}+{dopant}" if dopant else host
 
     def cell(self) -> Structure:
         """The (doped) supercell the hops run in."""

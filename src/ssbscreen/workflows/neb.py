@@ -376,6 +376,8 @@ class NebMaker(Maker):
     ) -> Flow:
         """One NEB flow per selected hop; hops already finished in ``store`` are not rerun."""
         provenance = self.engine.provenance()
+        if store is not None:
+            store.connect()
         flows = []
         for selection in selections:
             cell = selection.cell()
