@@ -107,15 +107,20 @@ class ReactionSpace:
         self.entries = list(entries)
         self.elements = sorted(elements_of(*self.entries))
         self.formulas = [e.composition.reduced_formula for e in self.entries]
-        self.fractions = np.array(
-            [[e.composition.get_atomic_fraction(el) for el in self.elements] for e in self.entries]
-        )
+        column = {el: k for k, el in enumerate(self.elements)}
+        self.fractions = np.zeros((len(self.entries), len(self.elements)))
+        for i, entry in enumerate(self.entries):
+            amounts = entry.composition.get_el_amt_dict()
+            total = sum(amounts.values())
+            for el, amount in amounts.items():
+                self.fractions[i, column[el]] = amount / total
         self.energies = np.array([e.energy_per_atom for e in self.entries])
         self.atoms_per_unit = np.array([Composition(f).num_atoms for f in self.formulas])
         same = np.all(np.abs(self.fractions[:, None] - self.fractions[None]) < 1e-9, axis=2)
         self.reactant_energies = np.where(same, self.energies[None], np.inf).min(axis=1)
         self._li = self.elements.index("Li") if "Li" in self.elements else None
         self._programs: dict[bool, _Program] = {}
+        self._index = {id(e): i for i, e in enumerate(self.entries)}
 
     @classmethod
     def of(cls, reference: ReferenceSet, *phases: ComputedEntry) -> ReactionSpace:
@@ -150,11 +155,10 @@ class ReactionSpace:
         return self._programs[open_li]
 
     def _columns(self, reactants: list[ComputedEntry]) -> list[int]:
-        index = {id(e): i for i, e in enumerate(self.entries)}
-        missing = [r.name for r in reactants if id(r) not in index]
+        missing = [r.name for r in reactants if id(r) not in self._index]
         if missing:
             raise ValueError(f"Reactants {missing} are not entries of this reaction space.")
-        return [index[id(r)] for r in reactants]
+        return [self._index[id(r)] for r in reactants]
 
     def most_negative(
         self,
