@@ -8,6 +8,7 @@ and ``ssbscreen table`` renders the hull from the store.
 
 from __future__ import annotations
 
+import json
 import sys
 import uuid
 from pathlib import Path
@@ -101,4 +102,20 @@ def test_fireworks_qlaunch_slurm_then_rapidfire_rerun(
     assert main(["table", "hull", "--store", store_uri]) == 0
     table = capsys.readouterr().out
     assert "LiCl" in table
+
+    # the same through the command line: submit a campaign file, follow it, finish it
+    campaign = tmp_path / "campaign.yaml"
+    campaign.write_text("name: cli\nmodel: chgnet\nscreen:\n  windows: [LiCl]\n")
+    queue = ["--via", "fireworks", "--launchpad", str(lpad_file)]
+    assert main(["submit", str(campaign), *queue, "--store", store_uri]) == 0
+    assert "submitted 1 job(s) via fireworks" in capsys.readouterr().out
+    assert main(["status", *queue, "--json"]) == 0
+    counts = json.loads(capsys.readouterr().out.splitlines()[-1])["counts"]
+    assert counts["COMPLETED"] == 5 and counts.get("READY", 0) >= 1  # the window job waits
+    rapidfire(lpad, fworker, str(tmp_path / "rapidfire"))
+    assert main(["status", *queue, "--rerun-failed", "--json"]) == 0
+    status = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert set(status["counts"]) == {"COMPLETED"} and status["rerun"] == []
+    assert main(["table", "window", "--store", store_uri]) == 0
+    assert "LiCl" in capsys.readouterr().out
     lpad.connection.close()
