@@ -9,6 +9,7 @@ from pathlib import Path
 from jobflow import Flow, Maker, Response, job
 from pymatgen.core import Structure
 
+from ssbscreen.analysis.free_energy import free_energy_space
 from ssbscreen.analysis.products import group_products
 from ssbscreen.analysis.reactions import most_negative_mixture_reaction, voltage_scan
 from ssbscreen.analysis.references import ReferenceSpec, phase_entry
@@ -68,11 +69,16 @@ def reaction_document(
     key: str,
     voltage: float | None = None,
     voltage_reference: str = "Li",
+    temperature_k: float | None = None,
+    phonons: list | None = None,
 ) -> ReactionDocument:
-    """Most negative reaction of two or three phases over all mixing fractions (eV/atom)."""
+    """Most negative reaction of two or three phases over all mixing fractions (eV/atom);
+    with free energies at ``temperature_k`` (K) when given."""
     reference, entries, provenance = _phase_entries(
         phases, calculations, reference_spec, voltage_v_vs_li is not None
     )
+    if temperature_k is not None:
+        reference, entries = free_energy_space(reference, entries, phonons, temperature_k)
     result = most_negative_mixture_reaction(entries, reference, voltage_v_vs_li)
     return ReactionDocument(
         key=key,
@@ -86,6 +92,7 @@ def reaction_document(
         products={k: round(v, 6) for k, v in result.products.items()},
         product_groups=group_products([p for p in result.products if p != "Li"]),
         reaction=result.reaction,
+        temperature_k=temperature_k,
         reference_set=reference.name,
         provenance=provenance,
     )
@@ -100,9 +107,14 @@ def scan_document(
     reference_spec: dict,
     key: str,
     voltage_reference: str = "Li",
+    temperature_k: float | None = None,
+    phonons: list | None = None,
 ) -> ScanDocument:
-    """Reaction energies of the phases from start to stop (V vs Li/Li+) and the onsets."""
+    """Reaction energies of the phases from start to stop (V vs Li/Li+) and the onsets; with
+    free energies at ``temperature_k`` (K) when given."""
     reference, entries, provenance = _phase_entries(phases, calculations, reference_spec, True)
+    if temperature_k is not None:
+        reference, entries = free_energy_space(reference, entries, phonons, temperature_k)
     scan = voltage_scan(entries, reference, start_v_vs_li, stop_v_vs_li)
     return ScanDocument(
         key=key,
@@ -115,6 +127,7 @@ def scan_document(
         interface_onset_v_vs_li=None
         if scan.interface_onset_v_vs_li is None
         else round(scan.interface_onset_v_vs_li, 4),
+        temperature_k=temperature_k,
         reference_set=reference.name,
         provenance=provenance,
     )

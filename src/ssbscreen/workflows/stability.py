@@ -8,6 +8,7 @@ from jobflow import Flow, Maker, OnMissing, job
 from pymatgen.core import Composition, Structure
 from pymatgen.entries.computed_entries import ComputedStructureEntry
 
+from ssbscreen.analysis.free_energy import free_energy_space
 from ssbscreen.analysis.hull import hull_result
 from ssbscreen.analysis.references import ReferenceSet, ReferenceSpec, phase_entry
 from ssbscreen.analysis.windows import electrochemical_window
@@ -130,9 +131,21 @@ def _as_dict(document) -> dict | None:
 
 
 @job
-def hull_document(phase: str, calculation, reference_spec: dict, key: str) -> HullDocument:
-    """Energy above hull of one phase against the reference set."""
+def hull_document(
+    phase: str,
+    calculation,
+    reference_spec: dict,
+    key: str,
+    temperature_k: float | None = None,
+    phonons: list | None = None,
+) -> HullDocument:
+    """Energy above hull of one phase against the reference set (free energies at T if given).
+
+    phonons: phonon documents of every entry of the phase's system, when temperature_k is set.
+    """
     calculation, reference, entry = _phase_on_reference(phase, calculation, reference_spec)
+    if temperature_k is not None:
+        reference, (entry,) = free_energy_space(reference, [entry], phonons, temperature_k)
     result = hull_result(entry, reference)
     return HullDocument(
         key=key,
@@ -140,17 +153,27 @@ def hull_document(phase: str, calculation, reference_spec: dict, key: str) -> Hu
         formula=entry.composition.reduced_formula,
         e_above_hull_ev_per_atom=round(result.e_above_hull_ev_per_atom, 6),
         decomposition={k: round(v, 6) for k, v in result.decomposition.items()},
+        temperature_k=temperature_k,
         reference_set=reference.name,
         provenance=_provenance(calculation, reference),
     )
 
 
 @job
-def window_document(phase: str, calculation, reference_spec: dict, key: str) -> WindowDocument:
-    """Electrochemical window of one phase vs Li/Li+."""
+def window_document(
+    phase: str,
+    calculation,
+    reference_spec: dict,
+    key: str,
+    temperature_k: float | None = None,
+    phonons: list | None = None,
+) -> WindowDocument:
+    """Electrochemical window of one phase vs Li/Li+ (free energies at T if given)."""
     calculation, reference, entry = _phase_on_reference(
         phase, calculation, reference_spec, extra_elements={"Li"}
     )
+    if temperature_k is not None:
+        reference, (entry,) = free_energy_space(reference, [entry], phonons, temperature_k)
     window = electrochemical_window(entry, reference)
     return WindowDocument(
         key=key,
@@ -160,6 +183,7 @@ def window_document(phase: str, calculation, reference_spec: dict, key: str) -> 
         oxidation_v_vs_li=_round(window.oxidation_v_vs_li),
         reduction_products=window.reduction_products,
         oxidation_products=window.oxidation_products,
+        temperature_k=temperature_k,
         reference_set=reference.name,
         provenance=_provenance(calculation, reference),
     )
