@@ -32,8 +32,9 @@ def _campaign_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--engine",
         default="mlip",
-        choices=["mlip", "vasp", "cp2k"],
-        help="mlip (default, --model), vasp (MP settings) or cp2k (PBE, GTH)",
+        choices=["mlip", "mlip-batched", "vasp", "cp2k"],
+        help="mlip (default, --model), mlip-batched (many structures relaxed together, GPU "
+        "when present), vasp (MP settings) or cp2k (PBE, GTH)",
     )
     parser.add_argument(
         "--references", metavar="FILE", help="JSON list of ComputedEntry dicts to use as the hull"

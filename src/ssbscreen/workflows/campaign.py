@@ -27,7 +27,7 @@ from ssbscreen.structures.library import (
 from ssbscreen.workflows.engines import MLIPEngine
 from ssbscreen.workflows.interfaces import reaction_document, scan_document
 from ssbscreen.workflows.stability import (
-    PhaseCalculationMaker,
+    calculation_flows,
     calculation_key,
     hull_document,
     window_document,
@@ -133,7 +133,6 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
     reference = campaign.reference.load(_campaign_elements(campaign))
     formulas = {e.composition.reduced_formula for e in reference.entries}
     provenance = campaign.engine.provenance()
-    maker = PhaseCalculationMaker(engine=campaign.engine)
     spec = asdict(campaign.reference)
 
     reuse = (
@@ -149,20 +148,16 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
             reference.in_chemsys({el.symbol for el in structure.composition.elements})
     store.connect()  # input is valid: only now touch the store
 
-    jobs, calculations, calc_keys = [], {}, {}
-    for phase, structure in structures.items():
-        if structure is None:
-            calculations[phase], calc_keys[phase] = None, f"reference:{reference.name}:{phase}"
-            continue
-        key = calculation_key(structure, provenance)
-        calc_keys[phase] = key
-        stored = find_output(store, "calculation", key)
-        if stored is not None and stored["state"] == "successful":
-            calculations[phase] = stored
-        else:
-            flow = maker.make(structure, phase)
-            jobs.append(flow)
-            calculations[phase] = flow.output
+    calc_keys = {
+        phase: f"reference:{reference.name}:{phase}"
+        if structure is None
+        else calculation_key(structure, provenance)
+        for phase, structure in structures.items()
+    }
+    computed = [(s, phase) for phase, s in structures.items() if s is not None]
+    jobs, outputs = calculation_flows(campaign.engine, computed, store)
+    calculations = dict.fromkeys(structures)
+    calculations.update({phase: out for (_, phase), out in zip(computed, outputs, strict=True)})
 
     result_keys: dict[str, list[str]] = {"hull": [], "window": [], "reaction": [], "scan": []}
 

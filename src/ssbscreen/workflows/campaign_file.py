@@ -46,7 +46,7 @@ from ssbscreen.analysis.screening import mixtures
 from ssbscreen.structures.migration import HopSelection
 from ssbscreen.workflows.campaign import Campaign
 from ssbscreen.workflows.doping import DopingStudyMaker
-from ssbscreen.workflows.engines import MLIPEngine, engine_from_name
+from ssbscreen.workflows.engines import MLIP_ENGINES, MLIPEngine, engine_from_name
 from ssbscreen.workflows.neb import NebMaker
 
 TOP_KEYS = {"name", "engine", "model", "references", "mix_engines", "doping", "screen", "migration"}
@@ -95,10 +95,10 @@ def read_campaign_file(path: str | Path) -> dict:
         )
     _check_keys("the campaign", content, TOP_KEYS, path)
     engine = str(content.get("engine", "mlip")).lower()
-    if engine != "mlip" and {"doping", "migration"} & set(content):
+    if engine not in MLIP_ENGINES and {"doping", "migration"} & set(content):
         raise ValueError(
             f"{path}: engine {engine} runs the screen section only; "
-            "doping and migration need engine: mlip."
+            "doping and migration need engine: mlip or mlip-batched."
         )
     _check_keys("doping", content.get("doping") or {}, DOPING_KEYS, path)
     screen = content.get("screen") or {}
@@ -155,7 +155,7 @@ def doping_flow(content: dict, overrides: dict | None = None, store=None) -> Flo
     if "supercell" in section and section["supercell"] is not None:
         section["supercell"] = tuple(section["supercell"])
     maker = DopingStudyMaker(
-        engine=MLIPEngine(potential=str(content.get("model", "chgnet")).lower()),
+        engine=_engine(content),
         reference=_reference(content),
         campaign=content.get("name", "doping"),
         **section,

@@ -18,13 +18,12 @@ from ssbscreen.analysis.hull import hull_result
 from ssbscreen.analysis.reactions import most_negative_reaction
 from ssbscreen.analysis.references import ReferenceSpec, phase_entry
 from ssbscreen.schemas import DopingDocument, content_key
-from ssbscreen.store.queries import find_output
 from ssbscreen.structures.doping import doped_cells
 from ssbscreen.structures.library import get_record
 from ssbscreen.structures.ordering import lowest_orderings
 from ssbscreen.structures.substitution import Substitution
-from ssbscreen.workflows.engines import MLIPEngine
-from ssbscreen.workflows.stability import PhaseCalculationMaker, _as_dict, calculation_key
+from ssbscreen.workflows.engines import MLIPEngine, mlip_engine_from_settings
+from ssbscreen.workflows.stability import _as_dict, calculation_flows
 
 
 @dataclass
@@ -67,7 +66,7 @@ class DopingStudyMaker(Maker):
             supercell=self.supercell,
             max_atoms=self.max_atoms,
         )
-        flows, calculations = _calculations(
+        flows, calculations = calculation_flows(
             self.engine,
             [(o.structure, f"{record.name} ordering {i}") for i, o in enumerate(search.orderings)],
             store,
@@ -87,30 +86,9 @@ class DopingStudyMaker(Maker):
 
 def _study_from_settings(settings: dict) -> DopingStudyMaker:
     settings = dict(settings)
-    settings["engine"] = MLIPEngine(**settings["engine"])
+    settings["engine"] = mlip_engine_from_settings(settings["engine"])
     settings["reference"] = ReferenceSpec(**settings["reference"])
     return DopingStudyMaker(**settings)
-
-
-def _calculations(engine: MLIPEngine, named: list[tuple[Structure, str]], store):
-    """(flows still to run, one calculation per structure: stored document or flow output)."""
-    maker = PhaseCalculationMaker(engine=engine)
-    provenance = engine.provenance()
-    flows, calculations = [], []
-    for structure, name in named:
-        stored = None if store is None else _finished(store, calculation_key(structure, provenance))
-        if stored is None:
-            flows.append(maker.make(structure, name))
-            stored = flows[-1].output
-        calculations.append(stored)
-    return flows, calculations
-
-
-def _finished(store: JobStore, key: str) -> dict | None:
-    """A successful calculation with ``key`` in ``store``, or None."""
-    store.connect()
-    doc = find_output(store, "calculation", key)
-    return doc if doc is not None and doc["state"] == "successful" else None
 
 
 @job
@@ -145,7 +123,7 @@ def dope_lowest_ordering(
         (cell.structure, f"{host} {rule.dopant} doped {i} ({cell.dopant_sites[0]})")
         for i, cell in enumerate(cells)
     ]
-    jobs, doped_outputs = _calculations(study.engine, named, CURRENT_JOB.store)
+    jobs, doped_outputs = calculation_flows(study.engine, named, CURRENT_JOB.store)
     documents = doping_documents(
         calculations[lowest],
         doped_outputs,

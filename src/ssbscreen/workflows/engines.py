@@ -129,6 +129,15 @@ def get_potential(key: str) -> PotentialSpec:
         ) from None
 
 
+@cache  # one calculator (model weights loaded once) per potential and process
+def potential_calculator(key: str):
+    """The ASE calculator of a registered potential, as atomate2's force-field jobs build it."""
+    from atomate2.forcefields.utils import ase_calculator
+
+    spec = get_potential(key)
+    return ase_calculator(spec.force_field_name, **spec.calculator_kwargs)
+
+
 def mp_entry_parameters(composition: Composition) -> dict:
     """Entry parameters (run type, Hubbard U) that Materials Project would use for it."""
     elements = {el.symbol for el in composition.elements}
@@ -216,6 +225,33 @@ class MLIPEngine:
     def entry_parameters(self, composition: Composition) -> dict:
         """Parameters stored on entries so MP2020 corrections apply as to MP's own data."""
         return mp_entry_parameters(composition)
+
+
+@dataclass
+class BatchedMLIPEngine(MLIPEngine):
+    """MLIPEngine whose many-structure flows relax every structure of a job together.
+
+    Orderings, doped cells, reference phases and campaign phases go through
+    ``ssbscreen.workflows.batched.relax_structures`` (torch-sim for SevenNet, lock-step ASE
+    FIRE with batched CHGNet calls for CHGNet), on the GPU when one is present.
+    device: "cuda" or "cpu" (None: GPU when present). method: "auto", "lockstep" or
+    "torch-sim". batch_size: structures per model call (lock-step). structures_per_job:
+    structures relaxed by one job (jobs spread over workers on a cluster).
+    """
+
+    name: str = "mlip-batched"
+    device: str | None = None
+    method: str = "auto"
+    batch_size: int = 32
+    structures_per_job: int = 128
+
+    def provenance(self) -> Provenance:
+        """As MLIPEngine, plus the batched relaxation method (not the device)."""
+        from ssbscreen.workflows.batched import relax_method
+
+        provenance = super().provenance()
+        provenance.settings["relaxer"] = relax_method(self.potential, self.method)
+        return provenance
 
 
 MPI_LAUNCHERS = {"mpirun", "mpiexec", "srun", "aprun", "ibrun"}
@@ -557,15 +593,26 @@ class Cp2kEngine:
         return {"run_type": "GGA", "is_hubbard": False, "hubbards": {}}
 
 
-ENGINES = {"mlip": MLIPEngine, "vasp": VaspEngine, "cp2k": Cp2kEngine}
+ENGINES = {
+    "mlip": MLIPEngine,
+    "mlip-batched": BatchedMLIPEngine,
+    "vasp": VaspEngine,
+    "cp2k": Cp2kEngine,
+}
+MLIP_ENGINES = ("mlip", "mlip-batched")
 
 
 def engine_from_name(name: str, model: str = "chgnet", **settings):
-    """The engine called ``name`` ("mlip", "vasp", "cp2k"); model: the MLIP's potential."""
+    """The engine called ``name`` (see ENGINES); model: the MLIP's potential."""
     key = name.lower()
     if key not in ENGINES:
         raise ValueError(f"Unknown engine {name!r}; choose one of {', '.join(ENGINES)}.")
-    if key == "mlip":
+    if key in MLIP_ENGINES:
         get_potential(model)
-        return MLIPEngine(potential=model.lower(), **settings)
+        return ENGINES[key](potential=model.lower(), **settings)
     return ENGINES[key](**settings)
+
+
+def mlip_engine_from_settings(settings: dict) -> MLIPEngine:
+    """An MLIP engine rebuilt from ``dataclasses.asdict`` of one (its ``name`` says which)."""
+    return ENGINES[settings.get("name", "mlip")](**settings)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cache
 
 import numpy as np
 from ase import Atoms
@@ -19,7 +18,6 @@ from ase.mep import NEB
 from ase.optimize import FIRE
 from atomate2.common.jobs.neb import NebInterpolation
 from atomate2.forcefields.jobs import ForceFieldRelaxMaker
-from atomate2.forcefields.utils import ase_calculator
 from jobflow import Flow, JobStore, Maker, OnMissing, job
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
@@ -33,22 +31,17 @@ from ssbscreen.structures.migration import (
     idpp_band,
     moving_index,
 )
-from ssbscreen.workflows.engines import NO_FILES, MLIPEngine, VaspEngine
+from ssbscreen.workflows.batched import chgnet_predictions
+from ssbscreen.workflows.engines import (
+    NO_FILES,
+    MLIPEngine,
+    VaspEngine,
+    mlip_engine_from_settings,
+    potential_calculator,
+)
 
 # energies (eV) and forces (eV/A) of a list of structures
 BandEvaluator = Callable[[list[Atoms]], tuple[np.ndarray, list[np.ndarray]]]
-
-
-@cache
-def _chgnet_model():
-    from chgnet.model import CHGNet
-
-    return CHGNet.load(verbose=False)
-
-
-@cache
-def _calculator(force_field_name: str, kwargs_items: tuple) -> Calculator:
-    return ase_calculator(force_field_name, **dict(kwargs_items))
 
 
 def chgnet_batch_evaluator(batch_size: int = 16) -> BandEvaluator:
@@ -56,9 +49,7 @@ def chgnet_batch_evaluator(batch_size: int = 16) -> BandEvaluator:
 
     def evaluate(images: list[Atoms]) -> tuple[np.ndarray, list[np.ndarray]]:
         structures = [AseAtomsAdaptor.get_structure(atoms) for atoms in images]
-        predictions = _chgnet_model().predict_structure(
-            structures, task="ef", batch_size=batch_size
-        )
+        predictions = chgnet_predictions(structures, "ef", batch_size)
         energies = np.array(
             [float(p["e"]) * len(s) for p, s in zip(predictions, structures, strict=True)]
         )
@@ -91,8 +82,7 @@ def band_evaluator(engine: MLIPEngine, batched: bool = True) -> BandEvaluator:
     spec = engine.spec
     if batched and spec.force_field_name in BATCH_EVALUATORS:
         return BATCH_EVALUATORS[spec.force_field_name]()
-    items = tuple(sorted(spec.calculator_kwargs.items()))
-    return sequential_evaluator(_calculator(spec.force_field_name, items))
+    return sequential_evaluator(potential_calculator(engine.potential))
 
 
 class _Band:
@@ -257,7 +247,7 @@ def neb_document(
         return MigrationDocument(state="failed", reason=str(exc), **common)
     result = relax_band(
         band,
-        band_evaluator(MLIPEngine(**settings["engine"])),
+        band_evaluator(mlip_engine_from_settings(settings["engine"])),
         fmax_ev_per_a=settings["fmax_ev_per_a"],
         max_steps=settings["max_steps"],
         climb=settings["climb"],

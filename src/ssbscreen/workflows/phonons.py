@@ -15,7 +15,6 @@ import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +41,7 @@ from ruamel.yaml import YAML
 
 from ssbscreen.analysis.free_energy import structure_key
 from ssbscreen.schemas import PhononDocument, Provenance, content_key
+from ssbscreen.workflows.batched import chgnet_predictions
 from ssbscreen.workflows.engines import NO_FILES, MLIPEngine
 
 EV_IN_J_PER_MOL = 96485.33212  # 1 eV per particle = e * N_A J/mol
@@ -50,18 +50,9 @@ MESH_KPPA = 7000  # q-points per reciprocal atom of the thermodynamics mesh (ato
 KPATH_SCHEME = "latimer_munro"  # any cell setting; seekpath is not a dependency
 
 
-@cache  # one model per process for every batch
-def _chgnet():
-    from chgnet.model import CHGNet
-
-    return CHGNet.load(verbose=False)
-
-
 def chgnet_forces(structures: list[Structure], batch_size: int) -> list[np.ndarray]:
     """CHGNet forces (eV/Angstrom) of all ``structures`` in batched graph evaluations."""
-    predictions = _chgnet().predict_structure(structures, task="ef", batch_size=batch_size)
-    if isinstance(predictions, dict):
-        predictions = [predictions]
+    predictions = chgnet_predictions(structures, "ef", batch_size)
     return [np.asarray(p["f"], dtype=float) for p in predictions]
 
 

@@ -16,7 +16,7 @@ from ssbscreen.store.queries import find_output
 from ssbscreen.structures.library import ordered_cell
 from ssbscreen.structures.records import CrystalRecord, load_records
 from ssbscreen.workflows.engines import MLIPEngine
-from ssbscreen.workflows.stability import PhaseCalculationMaker, calculation_key
+from ssbscreen.workflows.stability import calculation_flows, calculation_key
 
 
 def reference_records() -> dict[str, CrystalRecord]:
@@ -52,14 +52,9 @@ def build_reference_set(
         records = {name: records[name] for name in only}
     store.connect()
     provenance = engine.provenance()
-    maker = PhaseCalculationMaker(engine=engine)
-    keys, flows = {}, []
-    for name, record in records.items():
-        structure = reference_structure(record)
-        keys[name] = calculation_key(structure, provenance)
-        stored = find_output(store, "calculation", keys[name])
-        if stored is None or stored["state"] != "successful":
-            flows.append(maker.make(structure, name))
+    named = [(reference_structure(record), name) for name, record in records.items()]
+    keys = {name: calculation_key(structure, provenance) for structure, name in named}
+    flows, _ = calculation_flows(engine, named, store)
     if flows:
         run_locally(Flow(flows, name="reference set"), store=store, ensure_success=False, log=False)
     rows, failed = [], {}

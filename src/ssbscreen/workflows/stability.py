@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
-from jobflow import Flow, Maker, OnMissing, job
+from jobflow import Flow, JobStore, Maker, OnMissing, job
 from pymatgen.core import Composition, Structure
 from pymatgen.entries.computed_entries import ComputedStructureEntry
 
@@ -19,6 +19,8 @@ from ssbscreen.schemas import (
     WindowDocument,
     content_key,
 )
+from ssbscreen.store.queries import find_output
+from ssbscreen.workflows.batched import relax_batch
 from ssbscreen.workflows.engines import Engine, MLIPEngine
 
 
@@ -76,14 +78,58 @@ def calculation_document(
     reason = unfinished_reason(relax_output, static_output)
     if reason is not None:
         return CalculationDocument(state="failed", reason=reason, **common)
-    structure = static_output.output.structure
-    energy = float(static_output.output.energy)
+    return _successful_document(
+        static_output.output.structure,
+        float(static_output.output.energy),
+        entry_parameters,
+        common,
+    )
+
+
+@job
+def relaxed_calculation_document(
+    relaxed: dict,
+    phase: str,
+    key: str,
+    provenance: dict,
+    entry_parameters: dict,
+    n_atoms: int,
+    formula: str,
+    chemsys: str,
+) -> CalculationDocument:
+    """A CalculationDocument from one result of a batched relaxation (``relax_batch``)."""
+    common = {
+        "key": key,
+        "phase": phase,
+        "formula": formula,
+        "chemsys": chemsys,
+        "provenance": Provenance(**provenance),
+        "n_atoms": n_atoms,
+    }
+    if relaxed is None or relaxed["error"] is not None:
+        reason = "the batched relaxation raised an error (see the job log)"
+        return CalculationDocument(
+            state="failed", reason=(relaxed or {}).get("error") or reason, **common
+        )
+    if not relaxed["converged"]:
+        reason = "the relaxation did not reach the force threshold within max_steps"
+        return CalculationDocument(state="failed", reason=reason, **common)
+    structure = relaxed["structure"]  # jobflow hands stored structures back as Structure
+    if isinstance(structure, dict):
+        structure = Structure.from_dict(structure)
+    return _successful_document(structure, relaxed["energy_ev"], entry_parameters, common)
+
+
+def _successful_document(
+    structure: Structure, energy: float, entry_parameters: dict, common: dict
+) -> CalculationDocument:
+    """Document of a finished calculation: energy (eV) and the entry for the analysis."""
     entry = ComputedStructureEntry(
         structure,
         energy,
         parameters=entry_parameters,
-        data={"phase": phase, **Provenance(**provenance).model_dump()},
-        entry_id=f"ssbscreen-{key[:12]}",
+        data={"phase": common["phase"], **common["provenance"].model_dump()},
+        entry_id=f"ssbscreen-{common['key'][:12]}",
     )
     return CalculationDocument(
         state="successful",
@@ -212,3 +258,60 @@ def _provenance(calculation: dict | None, reference: ReferenceSet) -> Provenance
     if calculation is not None:
         return Provenance(**calculation["provenance"])
     return Provenance(engine="reference", model=reference.model or reference.name, model_version="")
+
+
+def calculation_flows(
+    engine: Engine, named: list[tuple[Structure, str]], store: JobStore | None = None
+) -> tuple[list, list]:
+    """(flows to run, one calculation per structure: its stored document or a flow output).
+
+    Finished calculations found in ``store`` (same key) are reused. An engine with
+    ``structures_per_job`` (BatchedMLIPEngine) relaxes the others together, that many per job;
+    any other engine gets one PhaseCalculationMaker flow per structure.
+    """
+    provenance = engine.provenance()
+    if store is not None:
+        store.connect()
+    calculations: list = [None] * len(named)
+    todo = []
+    for i, (structure, name) in enumerate(named):
+        key = calculation_key(structure, provenance)
+        stored = None if store is None else find_output(store, "calculation", key)
+        if stored is not None and stored["state"] == "successful":
+            calculations[i] = stored
+        else:
+            todo.append((i, structure, name, key))
+    per_job = getattr(engine, "structures_per_job", None)
+    if per_job is None:
+        maker = PhaseCalculationMaker(engine=engine)
+        flows = []
+        for i, structure, name, _ in todo:
+            engine.check_elements(structure)
+            flows.append(maker.make(structure, name))
+            calculations[i] = flows[-1].output
+        return flows, calculations
+    settings = asdict(engine)
+    jobs = []
+    for start in range(0, len(todo), per_job):
+        chunk = todo[start : start + per_job]
+        for _, structure, _, _ in chunk:
+            engine.check_elements(structure)
+        batch = relax_batch([structure for _, structure, _, _ in chunk], settings)
+        batch.name = f"relax batch of {len(chunk)} ({chunk[0][2]} ...)"
+        jobs.append(batch)
+        for k, (i, structure, name, key) in enumerate(chunk):
+            document = relaxed_calculation_document(
+                batch.output[k],
+                phase=name,
+                key=key,
+                provenance=provenance.model_dump(),
+                entry_parameters=engine.entry_parameters(structure.composition),
+                n_atoms=len(structure),
+                formula=structure.composition.reduced_formula,
+                chemsys=structure.composition.chemical_system,
+            )
+            document.config.on_missing_references = OnMissing.NONE
+            document.name = f"{name} document"
+            jobs.append(document)
+            calculations[i] = document.output
+    return jobs, calculations

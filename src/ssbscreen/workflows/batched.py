@@ -1,0 +1,373 @@
+"""Batched relaxation: many structures relaxed at once on one device (GPU when present, or CPU).
+
+Two ways, chosen per potential (``relax_structures``):
+
+- ``torch-sim`` (SevenNet): the positions and cells of every structure move together on the
+  device with torch-sim's batched FIRE and Frechet cell filter; converged structures are swapped
+  out and waiting ones swapped in (in-flight batching).
+- ``lockstep`` (CHGNet, which torch-sim does not wrap): every structure keeps its own ASE FIRE
+  optimiser on a ``FrechetCellFilter``, the ones atomate2's relaxer uses, so the trajectories are
+  those of the one-at-a-time path; each step evaluates all unconverged structures in one batched
+  model call.
+
+``relax_one_at_a_time`` is the naive way (atomate2's ``AseRelaxer``, one structure after the
+other) that benchmarks and tests compare against. Units: eV, eV/Angstrom, eV/Angstrom^3.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+from ase import Atoms, units
+from ase.calculators.calculator import Calculator, all_changes
+from ase.filters import FrechetCellFilter
+from ase.optimize import FIRE
+from jobflow import job
+from pymatgen.core import Structure
+from pymatgen.io.ase import AseAtomsAdaptor
+
+from ssbscreen.workflows.engines import get_potential, potential_calculator
+
+# energies (eV), forces (eV/A) and Voigt stresses (eV/A^3, ASE's sign) of a list of structures
+BatchEvaluator = Callable[[list[Atoms]], list[tuple[float, np.ndarray, np.ndarray]]]
+
+METHODS = ("auto", "lockstep", "torch-sim")
+
+
+def default_device() -> str:
+    """ "cuda" when PyTorch sees a GPU, else "cpu"."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+@cache  # one model per process and device, shared by relaxations, NEB images and phonons
+def chgnet_model(device: str = "cpu"):
+    """The CHGNet 0.3.0 model that ships in the chgnet wheel, on ``device``."""
+    from chgnet.model import CHGNet
+
+    return CHGNet.load(use_device=device, verbose=False)
+
+
+def chgnet_predictions(
+    structures: list[Structure], task: str, batch_size: int, device: str = "cpu"
+) -> list[dict]:
+    """CHGNet predictions (e: eV/atom, f: eV/A, s: GPa) of ``structures``, batched graphs."""
+    predictions = chgnet_model(device).predict_structure(
+        structures, task=task, batch_size=batch_size
+    )
+    return [predictions] if isinstance(predictions, dict) else list(predictions)
+
+
+def chgnet_evaluator(device: str = "cpu", batch_size: int = 32) -> BatchEvaluator:
+    """Energies, forces and stresses of many structures in batched CHGNet predictions."""
+
+    def evaluate(atoms_list: list[Atoms]) -> list[tuple[float, np.ndarray, np.ndarray]]:
+        structures = [AseAtomsAdaptor.get_structure(atoms) for atoms in atoms_list]
+        predictions = chgnet_predictions(structures, "efs", batch_size, device)
+        # as CHGNetCalculator: energy per atom -> total, stress GPa -> eV/A^3
+        return [
+            (
+                float(p["e"]) * len(s),
+                np.asarray(p["f"], dtype=float),
+                np.asarray(p["s"], dtype=float) * units.GPa,
+            )
+            for p, s in zip(predictions, structures, strict=True)
+        ]
+
+    return evaluate
+
+
+# potentials with a batched evaluator for the lock-step relaxation: registry key -> factory
+LOCKSTEP_EVALUATORS: dict[str, Callable[..., BatchEvaluator]] = {"chgnet": chgnet_evaluator}
+# potentials that torch-sim wraps: registry key -> builder of its model interface
+TORCH_SIM_POTENTIALS = ("sevennet",)
+
+
+@dataclass
+class RelaxedStructure:
+    """Outcome of one relaxation; ``error`` says why a structure could not be relaxed."""
+
+    structure: Structure
+    energy_ev: float | None
+    max_force_ev_per_a: float | None
+    n_steps: int
+    converged: bool
+    error: str | None = None
+
+    def as_dict(self) -> dict:
+        """Plain form stored as a job output (jobflow serialises the structure)."""
+        return {
+            "structure": self.structure,
+            "energy_ev": self.energy_ev,
+            "max_force_ev_per_a": self.max_force_ev_per_a,
+            "n_steps": self.n_steps,
+            "converged": self.converged,
+            "error": self.error,
+        }
+
+
+class _Slot(Calculator):
+    """Holds the results the batch computed for one structure at its current geometry."""
+
+    implemented_properties = ("energy", "free_energy", "forces", "stress")
+
+    def store(self, atoms: Atoms, energy: float, forces: np.ndarray, stress: np.ndarray):
+        self.atoms = atoms.copy()
+        self.results = {
+            "energy": energy,
+            "free_energy": energy,
+            "forces": forces,
+            "stress": stress,
+        }
+
+    def calculate(self, atoms=None, properties=("energy",), system_changes=all_changes):
+        raise RuntimeError("a lock-step structure moved without a batched evaluation")
+
+
+def _max_force(forces: np.ndarray) -> float:
+    return float(np.sqrt((forces**2).sum(axis=1).max())) if len(forces) else 0.0
+
+
+def _evaluate_each(
+    evaluate: BatchEvaluator, atoms_list: list[Atoms]
+) -> list[tuple[float, np.ndarray, np.ndarray] | str]:
+    """Results of a batch; when the batch fails, each structure alone (errors as strings)."""
+    try:
+        results = evaluate(atoms_list)
+    except Exception:  # one bad structure must not stop the batch
+        results = []
+        for atoms in atoms_list:
+            try:
+                results.extend(evaluate([atoms]))
+            except Exception as exc:
+                results.append(f"the potential failed on it: {exc}")
+    return [
+        r if isinstance(r, str) or math.isfinite(r[0]) else "the potential gave a non-finite energy"
+        for r in results
+    ]
+
+
+def relax_lockstep(
+    structures: list[Structure],
+    evaluate: BatchEvaluator,
+    fmax_ev_per_a: float = 0.05,
+    max_steps: int = 500,
+    relax_cell: bool = True,
+) -> list[RelaxedStructure]:
+    """ASE FIRE per structure (as atomate2's relaxer), one batched evaluation per step."""
+    atoms_list, optimizers, slots = [], [], []
+    for structure in structures:
+        atoms = AseAtomsAdaptor.get_atoms(structure)
+        slot = _Slot()
+        atoms.calc = slot
+        optimizer = FIRE(FrechetCellFilter(atoms) if relax_cell else atoms, logfile=None)
+        optimizer.fmax = fmax_ev_per_a
+        atoms_list.append(atoms)
+        optimizers.append(optimizer)
+        slots.append(slot)
+    steps = [0] * len(structures)
+    done: dict[int, RelaxedStructure] = {}
+    active = list(range(len(structures)))
+    while active:
+        results = _evaluate_each(evaluate, [atoms_list[i] for i in active])
+        still = []
+        for i, result in zip(active, results, strict=True):
+            if isinstance(result, str):
+                done[i] = RelaxedStructure(structures[i], None, None, steps[i], False, result)
+                continue
+            slots[i].store(atoms_list[i], *result)
+            optimizer = optimizers[i]
+            converged = optimizer.gradient_converged(optimizer.optimizable.get_gradient())
+            if converged or steps[i] >= max_steps:
+                done[i] = RelaxedStructure(
+                    AseAtomsAdaptor.get_structure(atoms_list[i]),
+                    result[0],
+                    _max_force(result[1]),
+                    steps[i],
+                    bool(converged),
+                )
+                continue
+            optimizer.step()
+            optimizer.nsteps += 1
+            steps[i] += 1
+            still.append(i)
+        active = still
+    return [done[i] for i in range(len(structures))]
+
+
+@cache
+def _torch_sim_model(potential: str, device: str):
+    """torch-sim's interface to ``potential`` (model weights from its wheel) on ``device``."""
+    from sevenn.calculator import SevenNetCalculator
+    from torch_sim.models.sevennet import SevenNetModel
+
+    name = get_potential(potential).calculator_kwargs["model"]
+    return SevenNetModel(model=SevenNetCalculator(name, device=device).model, device=device)
+
+
+def relax_torch_sim(
+    structures: list[Structure],
+    potential: str = "sevennet",
+    fmax_ev_per_a: float = 0.05,
+    max_steps: int = 500,
+    relax_cell: bool = True,
+    device: str | None = None,
+    max_atoms_per_batch: int | None = None,
+) -> list[RelaxedStructure]:
+    """torch-sim's batched FIRE (Frechet cell filter) for every structure at once.
+
+    max_atoms_per_batch: atoms on the device at once (None: torch-sim measures the device's
+    memory on a GPU; on the CPU every structure goes in one batch).
+    """
+    import torch
+    import torch_sim as ts
+    from torch_sim.optimizers import fire
+
+    device = device or default_device()
+    model = _torch_sim_model(potential, device)
+    state = ts.initialize_state(structures, model.device, model.dtype)
+    steps_between_swaps = 5
+    if max_atoms_per_batch is None and device == "cpu":
+        max_atoms_per_batch = int(state.n_atoms)
+    batcher = ts.InFlightAutoBatcher(
+        model,
+        memory_scales_with="n_atoms",
+        max_memory_scaler=max_atoms_per_batch,
+        max_iterations=max(1, max_steps // steps_between_swaps),
+    )
+    final = ts.optimize(
+        system=state,
+        model=model,
+        optimizer=ts.frechet_cell_fire if relax_cell else fire,
+        convergence_fn=ts.generate_force_convergence_fn(
+            fmax_ev_per_a, include_cell_forces=relax_cell
+        ),
+        autobatcher=batcher,
+        max_steps=max_steps,
+        steps_between_swaps=steps_between_swaps,
+    )
+    outputs = model(final)  # energies, forces and stresses at the relaxed geometries
+    counts = torch.bincount(final.system_idx).tolist()
+    energies = outputs["energy"].detach().cpu().to(torch.float64).numpy().reshape(-1)
+    forces_all = np.split(
+        outputs["forces"].detach().cpu().numpy().astype(float), np.cumsum(counts)[:-1]
+    )
+    stresses = outputs["stress"].detach().cpu().to(torch.float64).numpy().reshape(-1, 3, 3)
+    results = []
+    for k, structure in enumerate(ts.io.state_to_structures(final)):
+        energy = float(energies[k])
+        max_force = _max_force(forces_all[k])
+        converged = max_force < fmax_ev_per_a
+        if relax_cell:
+            # the Frechet filter's cell forces: virial / number of atoms (ASE's and torch-sim's)
+            cell_forces = -stresses[k] * structure.volume / len(structure)
+            converged = converged and np.linalg.norm(cell_forces, axis=1).max() < fmax_ev_per_a
+        results.append(
+            RelaxedStructure(
+                structure,
+                energy if math.isfinite(energy) else None,
+                max_force,
+                -1,  # torch-sim counts steps per batch, not per structure
+                converged and math.isfinite(energy),
+                None if math.isfinite(energy) else "the potential gave a non-finite energy",
+            )
+        )
+    return results
+
+
+def relax_one_at_a_time(
+    structures: list[Structure],
+    potential: str = "chgnet",
+    fmax_ev_per_a: float = 0.05,
+    max_steps: int = 500,
+    relax_cell: bool = True,
+) -> list[RelaxedStructure]:
+    """The naive way: atomate2's AseRelaxer (FIRE, FrechetCellFilter), one after the other."""
+    from atomate2.ase.utils import AseRelaxer
+
+    relaxer = AseRelaxer(potential_calculator(potential), relax_cell=relax_cell)
+    results = []
+    for structure in structures:
+        try:
+            out = relaxer.relax(
+                structure, fmax=fmax_ev_per_a, steps=max_steps, final_atoms_object_file=None
+            )
+        except Exception as exc:
+            results.append(RelaxedStructure(structure, None, None, 0, False, str(exc)))
+            continue
+        forces = np.asarray(out.trajectory.frame_properties[-1]["forces"])
+        results.append(
+            RelaxedStructure(
+                out.final_mol_or_struct,
+                float(out.trajectory.frame_properties[-1]["energy"]),
+                _max_force(forces),
+                len(out.trajectory) - 1,
+                bool(out.is_force_converged),
+            )
+        )
+    return results
+
+
+def relax_method(potential: str, method: str = "auto") -> str:
+    """The batched way for ``potential``: torch-sim where it wraps it, else lock-step."""
+    if method not in METHODS:
+        raise ValueError(f"Unknown batched relaxation {method!r}; choose one of {METHODS}.")
+    if method == "auto":
+        return "torch-sim" if potential in TORCH_SIM_POTENTIALS else "lockstep"
+    if method == "lockstep" and potential not in LOCKSTEP_EVALUATORS:
+        raise ValueError(
+            f"The potential {potential!r} has no batched evaluator for lock-step relaxation; "
+            f"use one of {', '.join(LOCKSTEP_EVALUATORS)} or method='torch-sim'."
+        )
+    if method == "torch-sim" and potential not in TORCH_SIM_POTENTIALS:
+        raise ValueError(
+            f"torch-sim has no model for the potential {potential!r}; "
+            f"use one of {', '.join(TORCH_SIM_POTENTIALS)} or method='lockstep'."
+        )
+    return method
+
+
+def relax_structures(
+    structures: list[Structure],
+    potential: str = "chgnet",
+    fmax_ev_per_a: float = 0.05,
+    max_steps: int = 500,
+    relax_cell: bool = True,
+    device: str | None = None,
+    method: str = "auto",
+    batch_size: int = 32,
+) -> list[RelaxedStructure]:
+    """Relax ``structures`` together; one RelaxedStructure per input, in order.
+
+    device: "cuda", "cpu" (None: GPU when present). batch_size: structures per model call of
+    the lock-step way.
+    """
+    method = relax_method(potential, method)
+    device = device or default_device()
+    if not structures:
+        return []
+    if method == "torch-sim":
+        return relax_torch_sim(structures, potential, fmax_ev_per_a, max_steps, relax_cell, device)
+    evaluate = LOCKSTEP_EVALUATORS[potential](device=device, batch_size=batch_size)
+    return relax_lockstep(structures, evaluate, fmax_ev_per_a, max_steps, relax_cell)
+
+
+@job
+def relax_batch(structures: list[Structure], engine_settings: dict) -> list[dict]:
+    """Relax ``structures`` together with a BatchedMLIPEngine's settings; one dict each."""
+    results = relax_structures(
+        structures,
+        engine_settings["potential"],
+        fmax_ev_per_a=engine_settings["fmax_ev_per_a"],
+        max_steps=engine_settings["max_steps"],
+        relax_cell=engine_settings["relax_cell"],
+        device=engine_settings["device"],
+        method=engine_settings["method"],
+        batch_size=engine_settings["batch_size"],
+    )
+    return [result.as_dict() for result in results]
