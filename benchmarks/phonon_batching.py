@@ -1,7 +1,9 @@
 """Displaced-supercell forces: one batched CHGNet call vs atomate2's per-displacement jobs.
 
 Both paths get the same phonopy displacements of one phase (default LiCl, supercell vectors
->= 12 Angstrom); prints the wall time of each, the speed-up and the largest force difference.
+>= 12 Angstrom); prints the wall time of each, the speed-up and the largest force difference,
+which must stay below 1e-4 eV/A (AssertionError otherwise). ``measure`` gives the row of
+benchmarks/run_all.py.
 
 Usage: python benchmarks/phonon_batching.py [FORMULA] [--min-length 12]
 """
@@ -17,30 +19,77 @@ from maggma.stores import MemoryStore
 from ssbscreen.analysis.references import offline_reference_set
 from ssbscreen.workflows.phonons import PhasePhononMaker, chgnet_forces, displaced_supercells
 
-warnings.filterwarnings("ignore")
-parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-parser.add_argument("formula", nargs="?", default="LiCl")
-parser.add_argument("--min-length", type=float, default=12.0)
-args = parser.parse_args()
+TOLERANCE_EV_PER_A = 1e-4  # as tests/test_phonons.py (batched vs the ASE calculator)
 
-structure = offline_reference_set("chgnet").lowest_entry(args.formula).structure
-supercells = displaced_supercells.original(structure, args.min_length, None, 0.01, 1e-3)
-structures = supercells["structures"]
-print(f"{args.formula}: {len(structures)} displaced supercells of {len(structures[0])} atoms")
-chgnet_forces(structures[:1], 1)  # load the model once, outside both timings
 
-start = time.perf_counter()
-batched = chgnet_forces(structures, batch_size=8)
-batched_s = time.perf_counter() - start
+def compare(formula: str, min_length: float) -> dict:
+    """Seconds of both ways on the displaced supercells of ``formula`` (vectors >= min_length
+    Angstrom) and their largest force difference (eV/A); AssertionError beyond the tolerance."""
+    warnings.filterwarnings("ignore")
+    structure = offline_reference_set("chgnet").lowest_entry(formula).structure
+    supercells = displaced_supercells.original(structure, min_length, None, 0.01, 1e-3)
+    structures = supercells["structures"]
+    chgnet_forces(structures[:1], 1)  # load the model once, outside both timings
 
-maker = PhasePhononMaker(batched=False)
-forces_job = maker.forces_job(structures, supercells["supercell_matrix"], structure)
-store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
-start = time.perf_counter()
-run_locally(forces_job, store=store, ensure_success=True, log=False)
-looped_s = time.perf_counter() - start
-looped = store.get_output(forces_job.uuid, load=True)["forces"]
+    start = time.perf_counter()
+    batched = chgnet_forces(structures, batch_size=8)
+    batched_s = time.perf_counter() - start
 
-difference = max(np.abs(np.asarray(a) - b).max() for a, b in zip(looped, batched, strict=True))
-print(f"batched: {batched_s:.2f} s, per displacement: {looped_s:.2f} s")
-print(f"speed-up: {looped_s / batched_s:.1f}x, largest force difference {difference:.2e} eV/A")
+    maker = PhasePhononMaker(batched=False)
+    forces_job = maker.forces_job(structures, supercells["supercell_matrix"], structure)
+    store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
+    start = time.perf_counter()
+    run_locally(forces_job, store=store, ensure_success=True, log=False)
+    looped_s = time.perf_counter() - start
+    looped = store.get_output(forces_job.uuid, load=True)["forces"]
+
+    difference = max(np.abs(np.asarray(a) - b).max() for a, b in zip(looped, batched, strict=True))
+    assert difference < TOLERANCE_EV_PER_A, (
+        f"batched and per-displacement forces differ by {difference:.2e} eV/A "
+        f"(tolerance {TOLERANCE_EV_PER_A:.0e})"
+    )
+    return {
+        "displacements": len(structures),
+        "atoms": len(structures[0]),
+        "batched_s": batched_s,
+        "looped_s": looped_s,
+        "max_force_difference_ev_per_a": float(difference),
+    }
+
+
+def measure(quick: bool = False) -> list[dict]:
+    """Suite row: LiCl, supercell vectors >= 12 Angstrom (quick: >= 5 Angstrom)."""
+    min_length = 5.0 if quick else 12.0
+    result = compare("LiCl", min_length)
+    return [
+        {
+            "benchmark": "Phonon forces",
+            "case": f"LiCl, {result['displacements']} displaced supercells of "
+            f"{result['atoms']} atoms (>= {min_length:g} A)",
+            "naive": "atomate2 static job per displacement",
+            "naive_s": result["looped_s"],
+            "fast_s": result["batched_s"],
+            "ratio": result["looped_s"] / result["batched_s"],
+            "check": f"max |dF| {result['max_force_difference_ev_per_a']:.1e} eV/A",
+        }
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("formula", nargs="?", default="LiCl")
+    parser.add_argument("--min-length", type=float, default=12.0)
+    args = parser.parse_args()
+    result = compare(args.formula, args.min_length)
+    print(
+        f"{args.formula}: {result['displacements']} displaced supercells of {result['atoms']} atoms"
+    )
+    print(f"batched: {result['batched_s']:.2f} s, per displacement: {result['looped_s']:.2f} s")
+    print(
+        f"speed-up: {result['looped_s'] / result['batched_s']:.1f}x, "
+        f"largest force difference {result['max_force_difference_ev_per_a']:.2e} eV/A"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -11,7 +11,9 @@ set (CHGNet), with reference phases as coatings and the library's NCM811 and Li6
 (b) naive: a new PhaseDiagram (+ GrandPotentialPhaseDiagram at a voltage) and pymatgen
     InterfacialReactivity per pair and voltage, most negative kink.
 Prints JSON (and writes it with --out): times, the ratio, the largest energy difference, and
-the time of the triples the matrix adds (the naive way has no triple).
+the time of the triples the matrix adds (the naive way has no triple); fails (AssertionError)
+when the energies differ by 1e-8 eV/atom or more. ``measure`` gives the row of
+``benchmarks/run_all.py``.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ COATINGS = [
     "Li2MnO3", "LiMnPO4", "Li2SO4", "Li3NbO4",
 ]  # fmt: skip
 CATHODE, ELECTROLYTE = "NCM811", "Li6PS5Cl"
+TOLERANCE_EV_PER_ATOM = 1e-8  # largest reaction energy difference accepted (as the tests)
 
 
 def single_point_entry(name: str) -> ComputedEntry:
@@ -76,21 +79,18 @@ def naive(a, b, reference, voltage):
     return min(kink[2] for kink in reactivity.get_kinks())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--k", type=int, default=20, help="number of coatings")
-    parser.add_argument("--voltages", type=float, nargs="+", default=[0.0, 1.0, 2.5, 3.5, 4.2])
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
+def compare(k: int, voltages: list[float]) -> dict:
+    """Both ways for ``k`` coatings at ``voltages`` (V vs Li): times (s), ratio, largest energy
+    difference (eV/atom). AssertionError when it is ``TOLERANCE_EV_PER_ATOM`` or more."""
     warnings.filterwarnings("ignore")
     reference = offline_reference_set("chgnet")
-    coatings = [f for f in COATINGS if reference.lowest_entry(f) is not None][: args.k]
+    coatings = [f for f in COATINGS if reference.lowest_entry(f) is not None][:k]
     phases = {f: reference.lowest_entry(f) for f in coatings}
     phases |= {name: single_point_entry(name) for name in (CATHODE, ELECTROLYTE)}
 
     start = time.perf_counter()
     cells = screening_matrix(
-        phases, coatings, [CATHODE], [ELECTROLYTE], args.voltages, reference, triples=False
+        phases, coatings, [CATHODE], [ELECTROLYTE], voltages, reference, triples=False
     )
     fast_s = time.perf_counter() - start
 
@@ -98,13 +98,13 @@ def main() -> None:
     slow = {
         (pair, v): naive(phases[pair[0]], phases[pair[1]], reference, v)
         for pair in mixtures(coatings, [CATHODE], [ELECTROLYTE], triples=False)
-        for v in args.voltages
+        for v in voltages
     }
     naive_s = time.perf_counter() - start
 
     start = time.perf_counter()
     with_triples = screening_matrix(
-        phases, coatings, [CATHODE], [ELECTROLYTE], args.voltages, reference, triples=True
+        phases, coatings, [CATHODE], [ELECTROLYTE], voltages, reference, triples=True
     )
     triples_s = time.perf_counter() - start
 
@@ -112,20 +112,50 @@ def main() -> None:
         abs(c.result.reaction_energy_ev_per_atom - min(slow[(c.phases, c.voltage_v_vs_li)], 0.0))
         for c in cells
     )
-    report = {
+    assert diff < TOLERANCE_EV_PER_ATOM, (
+        f"screening matrix and naive reaction energies differ by {diff:.3e} eV/atom "
+        f"(tolerance {TOLERANCE_EV_PER_ATOM:.0e}) over {len(cells)} pair reactions"
+    )
+    return {
         "coatings": len(coatings),
-        "voltages_v_vs_li": args.voltages,
+        "voltages_v_vs_li": voltages,
         "pair_reactions": len(cells),
-        "matrix_s": round(fast_s, 3),
-        "naive_s": round(naive_s, 3),
-        "speedup": round(naive_s / fast_s, 1),
+        "matrix_s": fast_s,
+        "naive_s": naive_s,
+        "speedup": naive_s / fast_s,
         "max_energy_difference_ev_per_atom": diff,
         "with_triples_reactions": len(with_triples),
-        "with_triples_s": round(triples_s, 3),
+        "with_triples_s": triples_s,
         "reference_set": reference.name,
         "machine": f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores",
     }
-    text = json.dumps(report, indent=2)
+
+
+def measure(quick: bool = False) -> list[dict]:
+    """Suite row: 20 coatings at 5 voltages (quick: 5 coatings at 0 and 4.2 V)."""
+    k, voltages = (5, [0.0, 4.2]) if quick else (20, [0.0, 1.0, 2.5, 3.5, 4.2])
+    report = compare(k, voltages)
+    return [
+        {
+            "benchmark": "Screening matrix",
+            "case": f"{report['coatings']} coatings x {CATHODE} x {ELECTROLYTE}, "
+            f"{len(voltages)} voltages ({report['pair_reactions']} pair reactions)",
+            "naive": "new PhaseDiagram + InterfacialReactivity per pair and voltage",
+            "naive_s": report["naive_s"],
+            "fast_s": report["matrix_s"],
+            "ratio": report["speedup"],
+            "check": f"max |dE| {report['max_energy_difference_ev_per_atom']:.1e} eV/atom",
+        }
+    ]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--k", type=int, default=20, help="number of coatings")
+    parser.add_argument("--voltages", type=float, nargs="+", default=[0.0, 1.0, 2.5, 3.5, 4.2])
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    text = json.dumps(compare(args.k, args.voltages), indent=2)
     print(text)
     if args.out:
         args.out.write_text(text)

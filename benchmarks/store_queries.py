@@ -4,7 +4,9 @@ Fills each store with N jobflow-shaped output documents (1 in ~N/10 of them LiCl
 ``query_outputs(store, "calculation", formula=...)`` (selective: 10 matches) and
 ``chemsys=...`` (10 %), median of repeats. MongoDB is a SecantusDB server this script starts
 (``secantusd-py``); "not indexed" is a database built with ``build_job_store(indexes=False)``.
-MontyDB has no secondary indexes, so the embedded store always scans.
+MontyDB has no secondary indexes, so the embedded store always scans. All three stores must
+return the same documents (AssertionError otherwise). ``measure`` gives the rows of
+benchmarks/run_all.py (ratios against indexed MongoDB).
 
     .venv/bin/python benchmarks/store_queries.py --sizes 10000 100000
 """
@@ -24,6 +26,7 @@ import time
 import uuid
 from pathlib import Path
 
+NAIVE = {"embedded": "embedded MontyDB (scans)", "mongodb": "MongoDB without indexes"}
 FORMULAS = ["Li3InCl6", "Li3YCl6", "Li6PS5Cl", "LiNbO3", "LiF", "Li2O", "LiCoO2", "Li2S", "LiI"]
 
 
@@ -85,8 +88,16 @@ def _start_server(folder: Path) -> tuple[subprocess.Popen, str]:
     raise RuntimeError("secantusd-py did not start")
 
 
+def _hits(store, **query) -> tuple[str, ...]:
+    """Sorted output keys that ``query_outputs(store, "calculation", **query)`` returns."""
+    from ssbscreen.store import query_outputs
+
+    return tuple(sorted(doc["key"] for doc in query_outputs(store, "calculation", **query)))
+
+
 def bench(sizes: list[int], repeats: int) -> list[dict]:
-    """Rows of (backend, n, indexed, fill and query times in s)."""
+    """Rows of (backend, n, indexed, fill and query times in s). AssertionError when the three
+    stores of one size do not return the same documents, or --formula not its 10."""
     from ssbscreen.store import build_job_store, query_outputs
 
     folder = Path(tempfile.mkdtemp(prefix="ssb-bench-"))
@@ -100,6 +111,7 @@ def bench(sizes: list[int], repeats: int) -> list[dict]:
                 ("mongodb", f"{base}/bench_noindex_{n}", False),
                 ("mongodb", f"{base}/bench_index_{n}", True),
             ]
+            hits = {}
             for backend, uri, indexed in backends:
                 store = build_job_store(uri, indexes=indexed)
                 store.connect()
@@ -113,7 +125,10 @@ def bench(sizes: list[int], repeats: int) -> list[dict]:
                 chemsys = _time(
                     lambda s=store: query_outputs(s, "calculation", chemsys="Cl-In-Li"), repeats
                 )
-                assert len(query_outputs(store, "calculation", formula="LiCl")) == 10
+                hits[backend, indexed] = (
+                    _hits(store, formula="LiCl"),
+                    _hits(store, chemsys="Cl-In-Li"),
+                )
                 store.close()
                 rows.append(
                     {
@@ -123,14 +138,45 @@ def bench(sizes: list[int], repeats: int) -> list[dict]:
                         "fill_s": fill,
                         "formula_s": formula,
                         "chemsys_s": chemsys,
+                        "formula_hits": len(hits[backend, indexed][0]),
+                        "chemsys_hits": len(hits[backend, indexed][1]),
                     }
                 )
                 print(rows[-1], file=sys.stderr, flush=True)
+            counts = {
+                f"{b}{' indexed' if i else ''}": tuple(map(len, h)) for (b, i), h in hits.items()
+            }
+            assert len(set(hits.values())) == 1, f"stores disagree at N={n}: hits {counts}"
+            assert len(hits["mongodb", True][0]) == 10, f"--formula LiCl hits {counts}, not 10"
     finally:
         proc.terminate()
         proc.wait(timeout=10)
         shutil.rmtree(folder, ignore_errors=True)
     return rows
+
+
+def measure(quick: bool = False) -> list[dict]:
+    """Suite rows: both queries, each naive store against indexed MongoDB, 10^4 and 10^5
+    documents (quick: 10^3)."""
+    sizes = [1000] if quick else [10_000, 100_000]
+    rows = bench(sizes, repeats=5)
+    out = []
+    for n in sizes:
+        fast = next(r for r in rows if r["n"] == n and r["indexed"])
+        for query, case in [("formula", "--formula LiCl"), ("chemsys", "--chemsys Cl-In-Li")]:
+            for naive in (r for r in rows if r["n"] == n and not r["indexed"]):
+                out.append(
+                    {
+                        "benchmark": "Store queries",
+                        "case": f"{case}, {n:,} documents",
+                        "naive": NAIVE[naive["backend"]],
+                        "naive_s": naive[f"{query}_s"],
+                        "fast_s": fast[f"{query}_s"],
+                        "ratio": naive[f"{query}_s"] / fast[f"{query}_s"],
+                        "check": f"same {fast[f'{query}_hits']} documents from the 3 stores",
+                    }
+                )
+    return out
 
 
 def report(rows: list[dict]) -> str:
