@@ -30,12 +30,14 @@ POOL = ("LiF", "LiCoO2", "HfO2", "Li3PO4", "LiIn", "LiNbO3")
 TOLERANCE_EV_PER_ATOM = 1e-3
 
 
-def structures(n: int, min_atoms: int = 20, max_atoms: int = 200, seed: int = 0):
-    """``n`` strained, rattled supercells of library phases with min..max atoms each."""
+def structures(
+    n: int, min_atoms: int = 20, max_atoms: int = 200, seed: int = 0, pool: tuple = POOL
+) -> list[Structure]:
+    """``n`` strained, rattled supercells of ``pool`` phases with min..max atoms each."""
     rng = np.random.default_rng(seed)
     out = []
     for i in range(n):
-        cell = bulk_structure(POOL[i % len(POOL)])
+        cell = bulk_structure(pool[i % len(pool)])
         target = rng.integers(min_atoms, max_atoms + 1)
         multiples = np.ones(3, dtype=int)
         while len(cell) * multiples.prod() < target:
@@ -72,9 +74,11 @@ def _check(naive, batched, cells) -> float:
     return worst
 
 
-def compare(potential: str, n: int, naive_max: int, atoms=(20, 200), seed: int = 0) -> dict:
+def compare(
+    potential: str, n: int, naive_max: int, atoms=(20, 200), pool: tuple = POOL, seed: int = 0
+) -> dict:
     """One row: N structures relaxed both ways with ``potential``."""
-    cells = structures(n, *atoms, seed=seed)
+    cells = structures(n, *atoms, seed=seed, pool=pool)
     relax_structures(cells[:1], potential, max_steps=1)  # load the model outside the timing
     relax_one_at_a_time(cells[:1], potential, max_steps=1)
     batched, fast_s = _timed(relax_structures, cells, potential)
@@ -98,13 +102,13 @@ def compare(potential: str, n: int, naive_max: int, atoms=(20, 200), seed: int =
     }
 
 
-def compare_plain_torch_sim(n: int, seed: int = 0) -> dict:
+def compare_plain_torch_sim(n: int, atoms=(20, 60), pool: tuple = POOL, seed: int = 0) -> dict:
     """ssbscreen's SevenNet path vs a plain torch_sim.optimize call on the same batch."""
     import torch_sim as ts
 
     from ssbscreen.workflows.batched import _torch_sim_model
 
-    cells = structures(n, 20, 60, seed=seed)
+    cells = structures(n, *atoms, seed=seed, pool=pool)
     model = _torch_sim_model("sevennet", default_device())
     relax_structures(cells[:1], "sevennet", max_steps=1)
 
@@ -122,7 +126,7 @@ def compare_plain_torch_sim(n: int, seed: int = 0) -> dict:
     _, fast_s = _timed(relax_structures, cells, "sevennet")
     return {
         "benchmark": "batched relaxation (SevenNet)",
-        "case": f"N={n}, 20-60 atoms, {default_device()}: vs plain torch-sim",
+        "case": f"N={n}, {atoms[0]}-{atoms[1]} atoms, {default_device()}: vs plain torch-sim",
         "naive": "plain torch_sim.optimize, same batch",
         "naive_s": plain_s,
         "fast_s": fast_s,
@@ -173,19 +177,21 @@ def plot_scaling(rows: list[dict], path: Path, atom_rows: list[dict] | None = No
 
 
 def measure(quick: bool = False, plot: Path | None = None) -> list[dict]:
-    """Rows for benchmarks/run_all.py (quick: small N, CHGNet and SevenNet)."""
+    """Rows for benchmarks/run_all.py (quick: a few small, fast-converging cells for CI)."""
     on_gpu = default_device() != "cpu"
-    sizes = (4, 8) if quick else (8, 32, 128, 512, 1024) if on_gpu else (8, 32, 128)
-    naive_max = 4 if quick else 16
-    atoms = (20, 40) if quick else (20, 200)
-    rows = [compare("chgnet", n, naive_max, atoms) for n in sizes]
+    if quick:
+        sizes, naive_max, atoms, pool = (2, 4), 2, (8, 16), ("LiF", "LiIn")
+    else:
+        sizes = (8, 32, 128, 512, 1024) if on_gpu else (8, 32, 128)
+        naive_max, atoms, pool = 16, (20, 200), POOL
+    rows = [compare("chgnet", n, naive_max, atoms, pool) for n in sizes]
     try:
         import torch_sim  # noqa: F401
     except ImportError:
         pass
     else:
-        rows += [compare("sevennet", n, naive_max, atoms) for n in sizes[: 2 if quick else 3]]
-        rows.append(compare_plain_torch_sim(4 if quick else 64))
+        rows += [compare("sevennet", n, naive_max, atoms, pool) for n in sizes[:3]]
+        rows.append(compare_plain_torch_sim(sizes[1], atoms, pool))
     if plot is not None:
         atom_sizes = (8, 64) if quick else (8, 27, 64, 125, 216)
         atom_rows = scaling_with_atoms("chgnet", 2 if quick else 8, atom_sizes)

@@ -74,3 +74,25 @@ def test_bad_doping_is_one_sentence(tmp_path, capsys):
     assert main(["run", str(path), "--store", f"embedded://{tmp_path / 'store'}"]) == 2
     err = capsys.readouterr().err.strip()
     assert "2Li->In" in err and "\n" not in err
+
+
+def test_batched_engine_runs_the_same_study(store_uri, tmp_path, capsys):
+    """engine: mlip-batched relaxes the orderings and doped cells together, same answers."""
+    root, uri = store_uri
+    sequential = {d["site_label"]: d for d in _query(uri, capsys)}
+    study = tmp_path / "batched.yaml"
+    study.write_text("engine: mlip-batched\n" + (root / "study.yaml").read_text())
+    batched_uri = f"embedded://{tmp_path / 'store'}"
+    args = ["run", str(study), "--orderings", "2", "--doped", "3", "--store", batched_uri]
+    assert main(args) == 0
+    capsys.readouterr()
+    batched = {d["site_label"]: d for d in _query(batched_uri, capsys)}
+    assert set(batched) == set(sequential)
+    for label, doc in batched.items():
+        assert doc["provenance"]["engine"] == "mlip-batched"
+        assert doc["defect_energy_ev"] == pytest.approx(
+            sequential[label]["defect_energy_ev"], abs=0.01
+        )
+        assert doc["e_above_hull_ev_per_atom"] == pytest.approx(
+            sequential[label]["e_above_hull_ev_per_atom"], abs=1e-3
+        )

@@ -340,12 +340,13 @@ def relax_structures(
     relax_cell: bool = True,
     device: str | None = None,
     method: str = "auto",
-    batch_size: int = 32,
+    batch_size: int | None = None,
 ) -> list[RelaxedStructure]:
     """Relax ``structures`` together; one RelaxedStructure per input, in order.
 
     device: "cuda", "cpu" (None: GPU when present). batch_size: structures per model call of
-    the lock-step way.
+    the lock-step way (None: 32 on a GPU, 1 on the CPU, where CHGNet's batched stresses cost
+    more than one structure at a time: 6.9 s vs 2.2 s for six 24-32-atom cells, measured here).
     """
     method = relax_method(potential, method)
     device = device or default_device()
@@ -353,6 +354,7 @@ def relax_structures(
         return []
     if method == "torch-sim":
         return relax_torch_sim(structures, potential, fmax_ev_per_a, max_steps, relax_cell, device)
+    batch_size = batch_size or (1 if device == "cpu" else 32)
     evaluate = LOCKSTEP_EVALUATORS[potential](device=device, batch_size=batch_size)
     return relax_lockstep(structures, evaluate, fmax_ev_per_a, max_steps, relax_cell)
 

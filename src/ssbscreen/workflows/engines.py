@@ -235,14 +235,14 @@ class BatchedMLIPEngine(MLIPEngine):
     ``ssbscreen.workflows.batched.relax_structures`` (torch-sim for SevenNet, lock-step ASE
     FIRE with batched CHGNet calls for CHGNet), on the GPU when one is present.
     device: "cuda" or "cpu" (None: GPU when present). method: "auto", "lockstep" or
-    "torch-sim". batch_size: structures per model call (lock-step). structures_per_job:
-    structures relaxed by one job (jobs spread over workers on a cluster).
+    "torch-sim". batch_size: structures per model call (lock-step; None: 32 on a GPU, 1 on
+    the CPU). structures_per_job: structures relaxed by one job (jobs spread over workers).
     """
 
     name: str = "mlip-batched"
     device: str | None = None
     method: str = "auto"
-    batch_size: int = 32
+    batch_size: int | None = None
     structures_per_job: int = 128
 
     def provenance(self) -> Provenance:
