@@ -53,7 +53,7 @@ def test_factory_builds_each_engine_and_refuses_unknown_names():
     assert engine_from_name("cp2k").provenance().engine == "cp2k"
     assert engine_from_name("VASP").provenance().engine == "vasp"
     assert engine_from_name("mlip", "sevennet").potential == "sevennet"
-    with pytest.raises(ValueError, match="choose one of mlip, vasp, cp2k"):
+    with pytest.raises(ValueError, match="choose one of mlip, mlip-batched, vasp, cp2k"):
         engine_from_name("gaussian")
 
 
