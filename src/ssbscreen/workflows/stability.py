@@ -49,6 +49,30 @@ def unfinished_reason(relax_output, static_output) -> str | None:
     return None
 
 
+def _fields(phase, key, provenance: dict, n_atoms, formula, chemsys) -> dict:
+    """Fields every CalculationDocument of a phase carries, finished or failed."""
+    return {
+        "key": key,
+        "phase": phase,
+        "formula": formula,
+        "chemsys": chemsys,
+        "provenance": Provenance(**provenance),
+        "n_atoms": n_atoms,
+    }
+
+
+def _document_inputs(engine: Engine, structure: Structure, provenance: Provenance) -> dict:
+    """Keyword arguments of the document jobs that describe ``structure`` and the engine."""
+    return {
+        "key": calculation_key(structure, provenance),
+        "provenance": provenance.model_dump(),
+        "entry_parameters": engine.entry_parameters(structure.composition),
+        "n_atoms": len(structure),
+        "formula": structure.composition.reduced_formula,
+        "chemsys": structure.composition.chemical_system,
+    }
+
+
 @job
 def calculation_document(
     relax_output,
@@ -62,14 +86,7 @@ def calculation_document(
     chemsys: str,
 ) -> CalculationDocument:
     """Collect relax and static outputs into one document; a missing output is a failure."""
-    common = {
-        "key": key,
-        "phase": phase,
-        "formula": formula,
-        "chemsys": chemsys,
-        "provenance": Provenance(**provenance),
-        "n_atoms": n_atoms,
-    }
+    common = _fields(phase, key, provenance, n_atoms, formula, chemsys)
     if relax_output is None or static_output is None:
         stage = "relaxation" if relax_output is None else "static calculation"
         return CalculationDocument(
@@ -98,14 +115,7 @@ def relaxed_calculation_document(
     chemsys: str,
 ) -> CalculationDocument:
     """A CalculationDocument from one result of a batched relaxation (``relax_batch``)."""
-    common = {
-        "key": key,
-        "phase": phase,
-        "formula": formula,
-        "chemsys": chemsys,
-        "provenance": Provenance(**provenance),
-        "n_atoms": n_atoms,
-    }
+    common = _fields(phase, key, provenance, n_atoms, formula, chemsys)
     if relaxed is None or relaxed["error"] is not None:
         reason = "the batched relaxation raised an error (see the job log)"
         return CalculationDocument(
@@ -157,12 +167,7 @@ class PhaseCalculationMaker(Maker):
             jobs[0].output,
             static.output,
             phase=phase,
-            key=calculation_key(structure, provenance),
-            provenance=provenance.model_dump(),
-            entry_parameters=self.engine.entry_parameters(structure.composition),
-            n_atoms=len(structure),
-            formula=structure.composition.reduced_formula,
-            chemsys=structure.composition.chemical_system,
+            **_document_inputs(self.engine, structure, provenance),
         )
         collect.config.on_missing_references = OnMissing.NONE
         collect.name = f"{phase} document"
@@ -280,35 +285,29 @@ def calculation_flows(
         if stored is not None and stored["state"] == "successful":
             calculations[i] = stored
         else:
-            todo.append((i, structure, name, key))
+            todo.append((i, structure, name))
     per_job = getattr(engine, "structures_per_job", None)
     if per_job is None:
         maker = PhaseCalculationMaker(engine=engine)
         flows = []
-        for i, structure, name, _ in todo:
-            engine.check_elements(structure)
-            flows.append(maker.make(structure, name))
+        for i, structure, name in todo:
+            flows.append(maker.make(structure, name))  # checks the elements
             calculations[i] = flows[-1].output
         return flows, calculations
+    for _, structure, _ in todo:
+        engine.check_elements(structure)
     settings = asdict(engine)
     jobs = []
     for start in range(0, len(todo), per_job):
         chunk = todo[start : start + per_job]
-        for _, structure, _, _ in chunk:
-            engine.check_elements(structure)
-        batch = relax_batch([structure for _, structure, _, _ in chunk], settings)
+        batch = relax_batch([structure for _, structure, _ in chunk], settings)
         batch.name = f"relax batch of {len(chunk)} ({chunk[0][2]} ...)"
         jobs.append(batch)
-        for k, (i, structure, name, key) in enumerate(chunk):
+        for k, (i, structure, name) in enumerate(chunk):
             document = relaxed_calculation_document(
                 batch.output[k],
                 phase=name,
-                key=key,
-                provenance=provenance.model_dump(),
-                entry_parameters=engine.entry_parameters(structure.composition),
-                n_atoms=len(structure),
-                formula=structure.composition.reduced_formula,
-                chemsys=structure.composition.chemical_system,
+                **_document_inputs(engine, structure, provenance),
             )
             document.config.on_missing_references = OnMissing.NONE
             document.name = f"{name} document"
