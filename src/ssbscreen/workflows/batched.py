@@ -7,8 +7,8 @@ Two ways, chosen per potential (``relax_structures``):
   out and waiting ones swapped in (in-flight batching).
 - ``lockstep`` (CHGNet, which torch-sim does not wrap): every structure keeps its own ASE FIRE
   optimiser on a ``FrechetCellFilter``, the ones atomate2's relaxer uses, so the trajectories are
-  those of the one-at-a-time path; each step evaluates all unconverged structures in one batched
-  model call.
+  those of the one-at-a-time path; each step evaluates all unconverged structures together
+  (batched model calls on a GPU, one structure per call on the CPU).
 
 ``relax_one_at_a_time`` is the naive way (atomate2's ``AseRelaxer``, one structure after the
 other) that benchmarks and tests compare against. Units: eV, eV/Angstrom, eV/Angstrom^3.
