@@ -1,8 +1,9 @@
 """The VASP engine: input files at the seed study's settings, tested as atomate2 tests VASP.
 
 No VASP and no POTCARs are needed: inputs are written with POTCAR.spec (symbols only) and
-checked with atomate2's own checks against hand-written reference inputs in tests/data/vasp;
-the document path is exercised with a real recorded VASP run that ships with ASE.
+checked with atomate2's own checks against hand-written reference inputs in tests/data/vasp.
+A whole campaign runs with VASP faked as atomate2 fakes it (the inputs are checked, then real
+recorded outputs are copied in); the document path is also run on a recorded VASP run of ASE.
 """
 
 import json
@@ -11,18 +12,25 @@ from pathlib import Path
 import ase
 import atomate2.vasp.jobs.base
 import pytest
-from atomate2.utils.testing.vasp import _check_incar, _check_kpoints, _check_poscar, _check_potcar
+from atomate2.utils.testing.vasp import (
+    _check_incar,
+    _check_kpoints,
+    _check_poscar,
+    _check_potcar,
+    monkeypatch_vasp,
+)
 from atomate2.vasp.files import write_vasp_input_set
 from emmet.core.tasks import OutputDoc, TaskDoc
 from emmet.core.vasp.task_valid import TaskState
 from jobflow import CURRENT_JOB, JobStore, run_locally
 from maggma.stores import MemoryStore
 from pymatgen.core import Lattice, Structure
+from pymatgen.entries.computed_entries import ComputedEntry
 from pymatgen.io.vasp import Incar, Kpoints, Vasprun
 from pymatgen.io.vasp.sets import MPRelaxSet, VaspInputSet
 
 from ssbscreen.analysis.references import MP_MODEL, ReferenceSet, ReferenceSpec, phase_entry
-from ssbscreen.workflows.campaign import Campaign, run_campaign
+from ssbscreen.workflows.campaign import Campaign, plan_campaign, run_campaign
 from ssbscreen.workflows.engines import MP_HUBBARD_U_EV, STUDY_INCAR, VaspEngine
 from ssbscreen.workflows.stability import PhaseCalculationMaker, calculation_document
 
@@ -124,13 +132,10 @@ def test_elements_without_an_mp_potcar_are_refused():
         VaspEngine().check_elements(Structure(Lattice.cubic(5), ["Og"], [[0, 0, 0]]))
 
 
-def test_whole_flow_writes_checked_inputs_and_records_a_failed_run(
-    monkeypatch, tmp_path, potcar_spec
-):
-    """The flow runs as on a cluster, with VASP replaced by a check of its input files.
+def test_a_vasp_crash_is_recorded_as_a_failed_calculation(monkeypatch, tmp_path, potcar_spec):
+    """VASP replaced by a check of its input files that then crashes, as VASP can.
 
-    There are no recorded VASP outputs of this cell, so the mocked VASP stops after the
-    check; the campaign then records the phase as failed, with its reason, as for any crash.
+    The phase is recorded as failed, with its reason, and nothing else is lost.
     """
     checked = []
 
@@ -142,7 +147,7 @@ def test_whole_flow_writes_checked_inputs_and_records_a_failed_run(
         _check_poscar(reference)
         _check_potcar(reference)
         checked.append(name)
-        raise RuntimeError("no recorded VASP outputs for this cell")
+        raise RuntimeError("VASP crashed")
 
     monkeypatch.setattr(atomate2.vasp.jobs.base, "run_vasp", run_vasp)
     monkeypatch.chdir(tmp_path)
@@ -153,6 +158,67 @@ def test_whole_flow_writes_checked_inputs_and_records_a_failed_run(
     doc = store.query_one({"output.kind": "calculation"}, properties=["output"])["output"]
     assert doc["state"] == "failed" and "relaxation raised an error" in doc["reason"]
     assert doc["provenance"]["engine"] == "vasp" and doc["entry"] is None
+
+
+@pytest.fixture
+def mock_vasp(monkeypatch):
+    """atomate2's fake VASP: check the written inputs, then copy the recorded outputs in."""
+    yield from monkeypatch_vasp(monkeypatch, DATA)
+
+
+def test_recorded_vasp_runs_go_through_parsing_documents_and_the_hull(
+    mock_vasp, monkeypatch, tmp_path
+):
+    """A campaign on diamond Si with VASP faked by recorded real PBE runs (tests/data/vasp).
+
+    Every input file the engine writes is checked against the hand-written study settings;
+    atomate2 parses the recorded vasprun.xml and OUTCAR into task documents, and the campaign
+    turns them into a calculation document and a hull.
+    """
+    cif = tmp_path / "Si.cif"
+    Structure.from_file(DATA / "Si_relax" / "inputs" / "POSCAR").to(filename=str(cif))
+    mock_vasp({f"{cif} relax": "Si_relax", f"{cif} static": "Si_static"})
+    monkeypatch.setattr(VaspEngine, "check_runnable", lambda self: None)  # VASP is faked
+    monkeypatch.chdir(tmp_path)
+
+    # reference set: the recorded relaxation's first ionic step, i.e. the unrelaxed 5.40 A
+    # cell at the same settings; the relaxation lowered the energy from there
+    relax_run = Vasprun(DATA / "Si_relax" / "outputs" / "vasprun.xml.gz", parse_potcar_file=False)
+    first, last = relax_run.ionic_steps[0], relax_run.ionic_steps[-1]
+    assert last["e_0_energy"] < first["e_0_energy"] < 0
+    start = ComputedEntry(relax_run.initial_structure.composition, first["e_0_energy"])
+    references = tmp_path / "si_start.json"
+    references.write_text(json.dumps([start.as_dict()]))
+
+    campaign = Campaign(
+        hulls=[str(cif)],
+        engine=VaspEngine(),
+        # a user file has no model label: its PBE entries are accepted explicitly
+        reference=ReferenceSpec("file", "vasp", str(references), allow_mixing=True),
+    )
+    store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
+    results = run_campaign(campaign, store)
+
+    (calculation,) = results["calculation"]
+    assert calculation["state"] == "successful", calculation.get("reason")
+    assert calculation["provenance"]["engine"] == "vasp"
+    static_run = Vasprun(DATA / "Si_static" / "outputs" / "vasprun.xml.gz", parse_potcar_file=False)
+    assert calculation["energy_ev"] == pytest.approx(static_run.final_energy, abs=1e-6)
+    assert calculation["energy_ev"] / 2 == pytest.approx(-5.41027, abs=1e-5)  # eV/atom
+    relaxed = Structure.from_dict(calculation["structure"])
+    assert relaxed.get_space_group_info()[0] == "Fd-3m"
+    a = relaxed.get_primitive_structure().lattice.abc[0] * 2**0.5  # conventional cubic cell
+    assert a == pytest.approx(5.4654, abs=1e-3)
+    assert 0 < a / 5.431 - 1 < 0.015  # PBE overestimates Si's 5.431 A by under 1.5 %
+
+    (hull,) = results["hull"]
+    # the relaxed phase lies below the reference hull by its relaxation energy (-9.3 meV/atom)
+    depth = (static_run.final_energy - first["e_0_energy"]) / 2
+    assert hull["e_above_hull_ev_per_atom"] == pytest.approx(depth, abs=1e-6)
+    assert hull["e_above_hull_ev_per_atom"] < 0
+    assert hull["decomposition"] == {"Si": 1.0}  # stable: it is its own product
+    assert hull["provenance"]["engine"] == "vasp"
+    assert plan_campaign(campaign, store).is_empty  # a rerun computes nothing
 
 
 @pytest.mark.skipif(not ASE_NACL_VASPRUN.is_file(), reason="ASE's VASP test data is missing")

@@ -242,7 +242,13 @@ def run_campaign(campaign: Campaign, store: JobStore) -> dict[str, list[dict]]:
     plan = plan_campaign(campaign, store)
     if not plan.is_empty:
         campaign.engine.check_runnable()  # e.g. VASP not on PATH: name the setting to fix
-        run_locally(plan.flow, store=store, ensure_success=False, log=False)
+        run_locally(
+            plan.flow,
+            store=store,
+            create_folders=campaign.engine.runs_in_folders,
+            ensure_success=False,
+            log=False,
+        )
     results = {}
     for kind, keys in plan.result_keys.items():
         results[kind] = [doc for key in keys if (doc := find_output(store, kind, key)) is not None]

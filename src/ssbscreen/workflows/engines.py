@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Protocol
+from typing import ClassVar, Protocol
 
 from atomate2 import SETTINGS
 from atomate2.forcefields.jobs import ForceFieldRelaxMaker, ForceFieldStaticMaker
@@ -41,6 +41,7 @@ class Engine(Protocol):
     """What a flow needs of an engine; MLIPEngine, VaspEngine and Cp2kEngine provide it."""
 
     name: str
+    runs_in_folders: bool  # each job needs a folder of its own (the code writes files there)
 
     @property
     def potential(self) -> str:
@@ -164,6 +165,7 @@ class MLIPEngine:
     max_steps: int = 500
     relax_cell: bool = True
     name: str = "mlip"
+    runs_in_folders: ClassVar[bool] = False  # in memory, no files
 
     @property
     def spec(self) -> PotentialSpec:
@@ -289,6 +291,7 @@ class VaspEngine:
     incar_settings: dict = field(default_factory=lambda: dict(STUDY_INCAR))
     vasp_cmd: str | None = None
     name: str = "vasp"
+    runs_in_folders: ClassVar[bool] = True  # each calculation writes its VASP files
 
     @property
     def potential(self) -> str:
@@ -460,6 +463,7 @@ class Cp2kEngine:
     relax_cell: bool = True
     cp2k_cmd: str | None = None
     name: str = "cp2k"
+    runs_in_folders: ClassVar[bool] = True  # each calculation writes its CP2K files
 
     @property
     def potential(self) -> str:

@@ -56,7 +56,13 @@ def build_reference_set(
     keys = {name: calculation_key(structure, provenance) for structure, name in named}
     flows, _ = calculation_flows(engine, named, store)
     if flows:
-        run_locally(Flow(flows, name="reference set"), store=store, ensure_success=False, log=False)
+        run_locally(
+            Flow(flows, name="reference set"),
+            store=store,
+            create_folders=engine.runs_in_folders,
+            ensure_success=False,
+            log=False,
+        )
     rows, failed = [], {}
     for name, record in records.items():
         doc = find_output(store, "calculation", keys[name])
