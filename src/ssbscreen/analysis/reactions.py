@@ -22,9 +22,7 @@ from functools import cached_property
 
 import highspy
 import numpy as np
-from pymatgen.core import Composition
 from pymatgen.entries.computed_entries import ComputedEntry
-from scipy.sparse import csc_matrix
 
 from ssbscreen.analysis.hull import elements_of
 from ssbscreen.analysis.references import ReferenceSet
@@ -66,17 +64,18 @@ class _Program:
     def __init__(self, matrix: np.ndarray, rhs: np.ndarray):
         self.highs = highspy._core._Highs()  # the plain solver: no banner, no callbacks
         self.highs.setOptionValue("output_flag", False)
+        self.highs.setOptionValue("presolve", "off")  # small programs: costs more than it saves
         model = highspy.HighsLp()
         model.num_row_, model.num_col_ = matrix.shape
         model.col_cost_ = np.zeros(matrix.shape[1])
         model.col_lower_ = np.zeros(matrix.shape[1])
         model.col_upper_ = np.zeros(matrix.shape[1])
         model.row_lower_ = model.row_upper_ = rhs
-        columns = csc_matrix(matrix)
+        nonzero = matrix.T != 0  # column-wise sparse storage, column after column
         model.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-        model.a_matrix_.start_ = columns.indptr
-        model.a_matrix_.index_ = columns.indices
-        model.a_matrix_.value_ = columns.data
+        model.a_matrix_.start_ = np.concatenate([[0], np.cumsum(nonzero.sum(axis=1))])
+        model.a_matrix_.index_ = np.nonzero(nonzero)[1]
+        model.a_matrix_.value_ = matrix.T[nonzero]
         self.highs.passModel(model)
         self.index = np.arange(matrix.shape[1], dtype=np.int32)
 
@@ -100,13 +99,16 @@ class ReactionSpace:
     entries: reference entries of the system plus the reacting phases. Every entry is a
     column twice: as a product (amount in atoms, cost its energy) and as a reactant (amount in
     atoms, cost minus the lowest energy of its composition), the latter open only for the
-    reactants of a call.
+    reactants of a call. A mixture's program holds only the entries of its own elements (plus
+    Li when Li is open): any other entry would bring an element the mixture lacks, so the
+    optimum is the same, the program smaller, and it is reused for every voltage.
     """
 
     def __init__(self, entries: list[ComputedEntry]):
         self.entries = list(entries)
         self.elements = sorted(elements_of(*self.entries))
-        self.formulas = [e.composition.reduced_formula for e in self.entries]
+        reduced = [e.composition.get_reduced_formula_and_factor() for e in self.entries]
+        self.formulas = [formula for formula, _ in reduced]
         column = {el: k for k, el in enumerate(self.elements)}
         self.fractions = np.zeros((len(self.entries), len(self.elements)))
         for i, entry in enumerate(self.entries):
@@ -115,11 +117,13 @@ class ReactionSpace:
             for el, amount in amounts.items():
                 self.fractions[i, column[el]] = amount / total
         self.energies = np.array([e.energy_per_atom for e in self.entries])
-        self.atoms_per_unit = np.array([Composition(f).num_atoms for f in self.formulas])
+        factors = np.array([factor for _, factor in reduced])
+        self.atoms_per_unit = np.array([e.composition.num_atoms for e in self.entries]) / factors
         same = np.all(np.abs(self.fractions[:, None] - self.fractions[None]) < 1e-9, axis=2)
         self.reactant_energies = np.where(same, self.energies[None], np.inf).min(axis=1)
         self._li = self.elements.index("Li") if "Li" in self.elements else None
-        self._programs: dict[bool, _Program] = {}
+        self._programs: dict[tuple[frozenset[int], bool], tuple[_Program, np.ndarray]] = {}
+        self._program_of: dict[tuple[tuple[int, ...], bool], tuple[frozenset[int], bool]] = {}
         self._index = {id(e): i for i, e in enumerate(self.entries)}
 
     @classmethod
@@ -143,16 +147,28 @@ class ReactionSpace:
     def _li_fraction(self) -> np.ndarray:
         return np.zeros(len(self.entries)) if self._li is None else self.fractions[:, self._li]
 
-    def _program(self, open_li: bool) -> _Program:
-        """Element balance (Li dropped when open) and one mixture normalisation row."""
-        if open_li not in self._programs:
-            keep = [i for i in range(len(self.elements)) if not (open_li and i == self._li)]
-            balance = self.fractions[:, keep].T
-            norm = 1.0 - self._li_fraction() if open_li else np.ones(len(self.entries))
+    def _program(self, columns, open_li: bool) -> tuple[_Program, np.ndarray]:
+        """Program of the elements of ``columns`` (+ Li when open) and its entry indices.
+
+        Rows: element balance (Li dropped when open) and one mixture normalisation row.
+        """
+        known = self._program_of.get((tuple(columns), open_li))
+        if known is not None:
+            return self._programs[known]
+        elements = frozenset(np.flatnonzero(self.fractions[list(columns)].any(axis=0)).tolist())
+        if open_li and self._li is not None:
+            elements |= {self._li}
+        key = self._program_of[(tuple(columns), open_li)] = (elements, open_li)
+        if key not in self._programs:
+            others = [k for k in range(len(self.elements)) if k not in elements]
+            entries = np.flatnonzero(~self.fractions[:, others].any(axis=1))
+            keep = sorted(elements - ({self._li} if open_li else set()))
+            balance = self.fractions[np.ix_(entries, keep)].T
+            norm = 1.0 - self._li_fraction()[entries] if open_li else np.ones(len(entries))
             matrix = np.block([[balance, -balance], [np.zeros(len(norm)), norm]])
             rhs = np.concatenate([np.zeros(len(keep)), [1.0]])
-            self._programs[open_li] = _Program(matrix, rhs)
-        return self._programs[open_li]
+            self._programs[key] = (_Program(matrix, rhs), entries)
+        return self._programs[key]
 
     def _columns(self, reactants: list[ComputedEntry]) -> list[int]:
         missing = [r.name for r in reactants if id(r) not in self._index]
@@ -191,21 +207,24 @@ class ReactionSpace:
 
         amounts: fixed atoms of each reactant column instead of free ones.
         """
-        m = len(self.entries)
+        program, entries = self._program(columns, mu_li is not None)
+        m = len(entries)
         upper, lower = np.zeros(2 * m), np.zeros(2 * m)
         upper[:m] = np.inf
         if mu_li is not None:
-            upper[:m][self._li_fraction() > 1 - 1e-12] = 0.0  # Li metal is the reservoir
-        columns = m + np.asarray(columns, dtype=int)
+            upper[:m][self._li_fraction()[entries] > 1 - 1e-12] = 0.0  # Li metal: the reservoir
+        columns = m + np.searchsorted(entries, np.asarray(columns, dtype=int))
         if amounts is None:
             upper[columns] = np.inf
         else:
             np.add.at(upper, columns, amounts)
             np.add.at(lower, columns, amounts)
-        energy, z = self._program(mu_li is not None).solve(
-            np.concatenate([product_cost, -reactant_cost]), upper, lower
+        energy, z = program.solve(
+            np.concatenate([product_cost[entries], -reactant_cost[entries]]), upper, lower
         )
-        return energy, z[m:], z[:m]
+        products, reactants = np.zeros(len(self.entries)), np.zeros(len(self.entries))
+        products[entries], reactants[entries] = z[:m], z[m:]
+        return energy, reactants, products
 
     def energy_at(
         self,
