@@ -85,6 +85,22 @@ def test_homo_interface_counts_li_on_f_and_f_on_li_once():
     assert planes == [("F2", "F2"), ("F2", "Li"), ("Li", "Li")]
 
 
+def test_chosen_terminations_keep_only_those_planes():
+    """LiF (111) on itself, F plane of the film on the Li plane of the substrate only."""
+    (candidate,) = coherent_interfaces(
+        LIF, LIF, (1, 1, 1), (1, 1, 1), THIN, terminations=[("F2", "Li")]
+    )
+    assert candidate.film_termination.split("_")[1] == "F2"
+    assert candidate.substrate_termination.split("_")[1] == "Li"
+    whole_labels = [(candidate.film_termination, candidate.substrate_termination)]
+    (same,) = coherent_interfaces(LIF, LIF, (1, 1, 1), (1, 1, 1), THIN, terminations=whole_labels)
+    assert StructureMatcher().fit(same.interface, candidate.interface)
+    with pytest.raises(
+        ValueError, match=r"No termination pair \[\('Cl', 'Li'\)\] of .* planes on offer are \[\("
+    ):
+        coherent_interfaces(LIF, LIF, (1, 1, 1), (1, 1, 1), THIN, terminations=[("Cl", "Li")])
+
+
 def test_film_sits_cation_over_anion():
     """The in-plane registry puts every LiF (100) film ion over an ion of opposite charge."""
     (candidate,) = coherent_interfaces(LIF, LIF, (1, 0, 0), (1, 0, 0), THIN)

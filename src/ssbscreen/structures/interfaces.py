@@ -294,6 +294,31 @@ def _distinct(candidates: list[InterfaceCandidate]) -> list[InterfaceCandidate]:
     return kept
 
 
+def _plane(label: str) -> str:
+    """Terminating plane of a pymatgen termination label ("1_Li_R-3m_1" -> "Li")."""
+    return label.split("_")[1]
+
+
+def chosen_terminations(
+    offered: list[tuple[str, str]], wanted: list[tuple[str, str]] | None, pair: str
+) -> list[tuple[str, str]]:
+    """The offered (film, substrate) termination labels that ``wanted`` names (all if None)."""
+    if not wanted:
+        return list(offered)
+    chosen = [
+        (film, substrate)
+        for film, substrate in offered
+        if any(f in (film, _plane(film)) and s in (substrate, _plane(substrate)) for f, s in wanted)
+    ]
+    if not chosen:
+        planes = sorted({(_plane(f), _plane(s)) for f, s in offered})
+        raise ValueError(
+            f"No termination pair {[tuple(w) for w in wanted]} of {pair}; the (film, substrate) "
+            f"planes on offer are {planes}: choose among them."
+        )
+    return chosen
+
+
 def coherent_interfaces(
     substrate: Structure,
     film: Structure,
@@ -301,6 +326,7 @@ def coherent_interfaces(
     film_miller: Miller,
     limits: InterfaceLimits | None = None,
     names: tuple[str, str] | None = None,
+    terminations: list[tuple[str, str]] | None = None,
 ) -> list[InterfaceCandidate]:
     """Distinct coherent interfaces of ``film`` on ``substrate``, fewest atoms first.
 
@@ -310,6 +336,9 @@ def coherent_interfaces(
     and substrate parts keep the bulk compositions, with the film shifted in plane to the
     lowest point-charge energy (electrostatic_registry). ValueError when none fits; ``names``
     (film, substrate), e.g. ``("Li3InCl6 (0, 0, 1)", "NCA (0, 0, 3)")``, name them in it.
+    terminations: only these (film, substrate) termination pairs, each named by its terminating
+    plane as pymatgen labels it (e.g. ``("Li", "O2")``) or by its whole label
+    (``"1_Li_R-3m_1"``); ValueError listing the planes on offer when none is there.
     """
     limits = limits or InterfaceLimits()
     substrate_miller = miller_index(substrate_miller, "substrate")
@@ -339,7 +368,7 @@ def coherent_interfaces(
     formulas = (film.composition.reduced_formula, substrate.composition.reduced_formula)
     found = [
         candidate
-        for termination in builder.terminations
+        for termination in chosen_terminations(builder.terminations, terminations, pair)
         if (candidate := _smallest_interface(builder, termination, limits, formulas)) is not None
     ]
     if not found:

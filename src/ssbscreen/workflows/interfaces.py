@@ -237,6 +237,8 @@ class InterfaceMaker(Maker):
     Both bulk cells are relaxed first; the interfaces are cut from the relaxed cells. Interfaces
     and the separated film and substrate slabs are relaxed at fixed cell (positions only).
     max_interfaces: distinct termination pairs computed, fewest atoms first.
+    terminations: only these (film, substrate) terminating planes, e.g. ``[("Li", "O2")]``
+    (see ``coherent_interfaces``); None: every termination pair.
     max_bulk_atoms: largest ordered cell of a disordered library phase.
     """
 
@@ -244,6 +246,7 @@ class InterfaceMaker(Maker):
     engine: MLIPEngine = field(default_factory=MLIPEngine)
     limits: InterfaceLimits = field(default_factory=InterfaceLimits)
     max_interfaces: int = 4
+    terminations: list[tuple[str, str]] | None = None
     max_bulk_atoms: int = 100
 
     def make(
@@ -330,6 +333,7 @@ class InterfaceMaker(Maker):
                 cell_millers[0],
                 self.limits,
                 names=(f"{names[0]} {tuple(millers[0])}", f"{names[1]} {tuple(millers[1])}"),
+                terminations=self.terminations,
             )[: self.max_interfaces]
         except ValueError as exc:
             return failed(str(exc))
