@@ -17,7 +17,12 @@ from jobflow import JobStore, run_locally
 from maggma.stores import MemoryStore
 
 from ssbscreen.analysis.references import offline_reference_set
-from ssbscreen.workflows.phonons import PhasePhononMaker, chgnet_forces, displaced_supercells
+from ssbscreen.workflows.phonons import (
+    PhasePhononMaker,
+    chgnet_forces,
+    displaced_supercells,
+    phonon_supercell_matrix,
+)
 
 TOLERANCE_EV_PER_A = 1e-4  # as tests/test_phonons.py (batched vs the ASE calculator)
 
@@ -27,7 +32,8 @@ def compare(formula: str, min_length: float) -> dict:
     Angstrom) and their largest force difference (eV/A); AssertionError beyond the tolerance."""
     warnings.filterwarnings("ignore")
     structure = offline_reference_set("chgnet").lowest_entry(formula).structure
-    supercells = displaced_supercells.original(structure, min_length, None, 0.01, 1e-3)
+    matrix = phonon_supercell_matrix.original(structure, min_length, None)
+    supercells = displaced_supercells.original(structure, matrix, 0.01, 1e-3)
     structures = supercells["structures"]
     chgnet_forces(structures[:1], 1)  # load the model once, outside both timings
 
@@ -36,7 +42,7 @@ def compare(formula: str, min_length: float) -> dict:
     batched_s = time.perf_counter() - start
 
     maker = PhasePhononMaker(batched=False)
-    forces_job = maker.forces_job(structures, supercells["supercell_matrix"], structure)
+    forces_job = maker.forces_job(structures, matrix, structure)
     store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
     start = time.perf_counter()
     run_locally(forces_job, store=store, ensure_success=True, log=False)

@@ -34,8 +34,8 @@ def reference():
 
 
 @pytest.fixture(scope="module")
-def licl(tmp_path_factory, reference):
-    """Phonon document of rock-salt LiCl (CHGNet, small supercell), run through the store."""
+def licl_store(tmp_path_factory, reference):
+    """Embedded store holding the phonons of rock-salt LiCl (CHGNet, small supercell)."""
     store = build_job_store(f"embedded://{tmp_path_factory.mktemp('store') / 'ssbscreen_store'}")
     maker = PhasePhononMaker(min_length_a=8.0, fmax_ev_per_a=5e-3)
     flow = maker.make(reference.lowest_entry("LiCl").structure, "LiCl")
@@ -43,8 +43,23 @@ def licl(tmp_path_factory, reference):
         warnings.simplefilter("ignore")
         run_locally(flow, store=store, ensure_success=True, log=False)
     store.connect()
-    (doc,) = stored_outputs(store, "phonon")
+    return store
+
+
+@pytest.fixture(scope="module")
+def licl(licl_store):
+    """Phonon document of rock-salt LiCl, as stored."""
+    (doc,) = stored_outputs(licl_store, "phonon")
     return doc
+
+
+@pytest.mark.slow
+def test_displaced_supercells_are_kept_in_the_data_store(licl_store, licl):
+    """The documents collection, scanned by every job, holds only a reference to the cells."""
+    job = licl_store.docs_store.query_one({"name": "LiCl displacements"})
+    assert set(job["output"]["structures"]) >= {"blob_uuid", "store"}
+    (blob,) = licl_store.additional_stores["data"].query({"job_uuid": job["uuid"]})
+    assert len(blob["data"]) == licl["n_displacements"] == 2  # rock salt: one per species
 
 
 @pytest.mark.slow

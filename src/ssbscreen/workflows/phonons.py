@@ -63,19 +63,29 @@ BATCHED_FORCES: dict[str, Callable[[list[Structure], int], list[np.ndarray]]] = 
 
 
 @job
+def phonon_supercell_matrix(
+    structure: Structure, min_length_a: float, max_length_a: float | None
+) -> list[list[float]]:
+    """Supercell matrix whose lattice vectors are all >= min_length_a (Angstrom)."""
+    return get_supercell_size.original(structure, min_length_a, max_length_a, True)
+
+
+@job(data="structures")  # hundreds of large cells: kept out of the documents collection
 def displaced_supercells(
-    structure: Structure,
-    min_length_a: float,
-    max_length_a: float | None,
-    displacement_a: float,
-    symprec: float,
+    structure: Structure, supercell_matrix, displacement_a: float, symprec: float
 ) -> dict:
-    """Supercell (all lattice vectors >= min_length_a) and phonopy's displaced supercells."""
-    matrix = get_supercell_size.original(structure, min_length_a, max_length_a, True)
+    """phonopy's displaced supercells of ``structure`` (displacement in Angstrom)."""
     displaced = generate_phonon_displacements.original(
-        structure, matrix, displacement_a, True, symprec, None, KPATH_SCHEME, "forcefields"
+        structure,
+        supercell_matrix,
+        displacement_a,
+        True,
+        symprec,
+        None,
+        KPATH_SCHEME,
+        "forcefields",
     )
-    return {"supercell_matrix": matrix, "structures": displaced}
+    return {"structures": displaced}
 
 
 @job(data="forces")
@@ -154,14 +164,14 @@ def phonon_document(
     provenance: dict,
     settings: dict,
     static_output,
-    supercells: dict | None,
+    supercell_matrix: list | None,
     forces: dict | None,
 ) -> PhononDocument:
     """PhononDocument of a relaxed structure from the forces on its displaced supercells."""
     input_key = structure_key(input_structure) if input_structure is not None else ""
     common = {"key": key, "phase": phase, "structure_key": input_key, "settings": settings}
     common["provenance"] = Provenance(**provenance)
-    if static_output is None or supercells is None or forces is None:
+    if static_output is None or supercell_matrix is None or forces is None:
         stage = "relaxation or static" if static_output is None else "displaced-force"
         return PhononDocument(
             state="failed",
@@ -170,14 +180,14 @@ def phonon_document(
             **common,
         )
     structure = static_output.output.mol_or_struct
-    result = harmonic_phonons(structure, supercells["supercell_matrix"], forces["forces"], settings)
+    result = harmonic_phonons(structure, supercell_matrix, forces["forces"], settings)
     for name in ("free_energy_ev_per_atom", "entropy_ev_per_atom_k", "heat_capacity_ev_per_atom_k"):
         result[name] = [float(x) for x in result[name]]
     return PhononDocument(
         state="successful",
         formula=structure.composition.reduced_formula,
         n_atoms=len(structure),
-        supercell_matrix=np.rint(supercells["supercell_matrix"]).astype(int).tolist(),
+        supercell_matrix=np.rint(supercell_matrix).astype(int).tolist(),
         n_displacements=len(forces["forces"]),
         energy_per_atom_ev=float(static_output.output.energy) / len(structure),
         imaginary_modes=result["lowest_frequency_thz"] < -settings["imaginary_tolerance_thz"],
@@ -249,13 +259,11 @@ class PhasePhononMaker(Maker):
         tight = replace(self.engine, fmax_ev_per_a=self.fmax_ev_per_a)
         jobs, static = tight.relax_and_static(structure, f"{phase} phonon")
         relaxed = static.output.output.mol_or_struct
-        supercells = displaced_supercells(
-            relaxed, self.min_length_a, self.max_length_a, self.displacement_a, self.symprec
-        )
+        matrix = phonon_supercell_matrix(relaxed, self.min_length_a, self.max_length_a)
+        matrix.name = f"{phase} supercell"
+        supercells = displaced_supercells(relaxed, matrix.output, self.displacement_a, self.symprec)
         supercells.name = f"{phase} displacements"
-        forces = self.forces_job(
-            supercells.output["structures"], supercells.output["supercell_matrix"], relaxed
-        )
+        forces = self.forces_job(supercells.output["structures"], matrix.output, relaxed)
         forces.name = f"{phase} forces"
         collect = phonon_document(
             phase,
@@ -264,12 +272,12 @@ class PhasePhononMaker(Maker):
             self.engine.provenance().model_dump(),
             self.settings,
             static.output,
-            supercells.output,
+            matrix.output,
             forces.output,
         )
         collect.config.on_missing_references = OnMissing.NONE
         collect.name = f"{phase} phonon document"
-        steps = [*jobs, supercells, forces, collect]
+        steps = [*jobs, matrix, supercells, forces, collect]
         return Flow(steps, output=collect.output, name=f"{self.name} {phase}")
 
     def forces_job(self, structures, supercell_matrix, relaxed) -> Job:
