@@ -11,6 +11,7 @@ from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from ssbscreen.structures.library import bulk_structure
 from ssbscreen.workflows.batched import (
+    atom_batches,
     chgnet_evaluator,
     default_device,
     relax_lockstep,
@@ -44,6 +45,15 @@ def sample() -> list[Structure]:
 def chgnet_pairs(sample):
     """The sample relaxed one at a time (atomate2's relaxer) and in lock-step batches."""
     return relax_one_at_a_time(sample, "chgnet"), relax_structures(sample, "chgnet")
+
+
+def test_batches_keep_order_and_stay_within_the_atom_budget():
+    cells = [rock_salt(5.0, m) for m in [(1, 1, 1), (2, 2, 2), (1, 1, 2), (4, 4, 4), (1, 1, 1)]]
+    batches = atom_batches(cells, batch_size=2, max_atoms=100)
+    assert [c for batch in batches for c in batch] == cells  # all of them, in order
+    assert [[len(c) for c in batch] for batch in batches] == [[8, 64], [16], [512], [8]]
+    assert all(len(b) <= 2 and (sum(map(len, b)) <= 100 or len(b) == 1) for b in batches)
+    assert atom_batches(cells, batch_size=8, max_atoms=10_000) == [cells]
 
 
 def test_device_is_picked_without_a_gpu():
