@@ -166,6 +166,11 @@ def test_campaign_plans_each_phase_phonons_once(tmp_path):
         "phonons O2",
     ]
     assert len(plan.result_keys["reaction"]) == 2 + 2 * 3
+    # stages run one after the other: every phase's phonons are stored before the next starts
+    # (all four are reference phases here: there is no calculations stage)
+    stages = [stage.name for stage in plan.flow.jobs]
+    assert stages == [*(f.name for f in phonon_flows), "results"]
+    assert plan.n_jobs == sum(len(list(stage.iterflow())) for stage in plan.flow.jobs)
     with pytest.raises(ValueError, match="below absolute zero"):
         plan_campaign(
             Campaign(reactions=[("Li2O2", "Li", None)], temperatures_k=[-5.0]),

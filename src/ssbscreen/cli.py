@@ -243,7 +243,7 @@ def _run(campaign, store_uri):
     plan = plan_campaign(campaign, store)  # validates input before anything is written
     if not plan.is_empty:
         campaign.engine.check_runnable()
-        print(f"computing {len(plan.flow.jobs)} job(s) ...", file=sys.stderr)
+        print(f"computing {plan.n_jobs} job(s) ...", file=sys.stderr)
     return run_campaign(campaign, store)
 
 

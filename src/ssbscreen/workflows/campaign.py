@@ -111,7 +111,10 @@ def phase_structure(
 
 @dataclass
 class CampaignPlan:
-    """Jobs still to run and the keys of every result the campaign wants."""
+    """Jobs still to run and the keys of every result the campaign wants.
+
+    flow: its stages, in order: the calculations, the phonons of each phase, the results.
+    """
 
     flow: Flow
     calculation_keys: dict[str, str]
@@ -121,6 +124,11 @@ class CampaignPlan:
     def is_empty(self) -> bool:
         """True when the store already holds everything."""
         return not self.flow.jobs
+
+    @property
+    def n_jobs(self) -> int:
+        """Number of jobs still to run, over all stages."""
+        return sum(1 for _ in self.flow.iterflow())
 
 
 def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
@@ -155,7 +163,8 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
         for phase, structure in structures.items()
     }
     computed = [(s, phase) for phase, s in structures.items() if s is not None]
-    jobs, outputs = calculation_flows(campaign.engine, computed, store)
+    calculation_jobs, outputs = calculation_flows(campaign.engine, computed, store)
+    jobs: list = []  # the result documents
     calculations = dict.fromkeys(structures)
     calculations.update({phase: out for (_, phase), out in zip(computed, outputs, strict=True)})
 
@@ -203,6 +212,7 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
             [start, stop],
             anode,
         )
+    phonon_flows: list[Flow] = []
     if campaign.temperatures_k:
         from ssbscreen.workflows.free_energy import plan_temperatures
 
@@ -218,8 +228,11 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
             scans,
             anode,
         )
-        jobs += phonon_flows
-    return CampaignPlan(Flow(jobs, name="ssbscreen campaign"), calc_keys, result_keys)
+    stages = [Flow(calculation_jobs, name="calculations")] if calculation_jobs else []
+    stages += phonon_flows
+    if jobs:
+        stages.append(Flow(jobs, name="results"))
+    return CampaignPlan(Flow(stages, name="ssbscreen campaign"), calc_keys, result_keys)
 
 
 def _campaign_elements(campaign: Campaign) -> set[str]:
@@ -242,11 +255,15 @@ def run_campaign(campaign: Campaign, store: JobStore) -> dict[str, list[dict]]:
     plan = plan_campaign(campaign, store)
     if not plan.is_empty:
         campaign.engine.check_runnable()  # e.g. VASP not on PATH: name the setting to fix
+    # stage by stage: each phase's phonons are stored whole before the next phase starts, so
+    # an interrupted campaign loses at most the stage it was in
+    for stage in plan.flow.jobs:
         run_locally(
-            plan.flow,
+            stage,
             store=store,
             create_folders=campaign.engine.runs_in_folders,
             ensure_success=False,
+            allow_external_references=True,  # outputs of earlier stages, from the store
             log=False,
         )
     results = {}
