@@ -89,7 +89,7 @@ class _Program:
         self.highs.run()
         if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             raise ValueError("The reaction linear program has no optimal solution.")
-        value = self.highs.getInfo().objective_function_value
+        value = self.highs.getObjectiveValue()
         return float(value), np.array(self.highs.getSolution().col_value)
 
 

@@ -1,9 +1,10 @@
 """Screening matrix: coatings x cathodes x electrolytes x voltages in one call.
 
 Every pair (coating|cathode, coating|electrolyte, cathode|electrolyte) and, on request, every
-triple (cathode + coating + electrolyte) is solved once per voltage. The arrays of a chemical
-system (``ReactionSpace``) are built once and reused for every mixture and voltage in it; the
-naive way builds a new PhaseDiagram and InterfacialReactivity for every pair and voltage.
+triple (cathode + coating + electrolyte) is solved once per voltage. The arrays of all phases
+(one ``ReactionSpace``) are built once; each mixture's linear program, built once, is reused
+for every voltage; the naive way builds a new PhaseDiagram and InterfacialReactivity for every
+pair and voltage.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from dataclasses import dataclass
 
 from pymatgen.entries.computed_entries import ComputedEntry
 
-from ssbscreen.analysis.hull import elements_of
 from ssbscreen.analysis.reactions import ReactionResult, ReactionSpace
 from ssbscreen.analysis.references import ReferenceSet
 
@@ -57,18 +57,12 @@ def screening_matrix(
     missing = sorted(set(coatings + cathodes + electrolytes) - set(phases))
     if missing:
         raise ValueError(f"No entry given for {missing}; pass an entry for every phase named.")
-    spaces: dict[frozenset[str], ReactionSpace] = {}
+    # one space for every phase: each mixture's program keeps only its own elements' entries
+    members = list(dict.fromkeys(coatings + cathodes + electrolytes))
+    space = ReactionSpace.of(reference, *(phases[name] for name in members))
     cells = []
     for mixture in mixtures(coatings, cathodes, electrolytes, triples):
         entries = [phases[name] for name in mixture]
-        system = frozenset(elements_of(*entries))
-        space = next((s for key, s in spaces.items() if system <= key), None)
-        if space is None:
-            # the space of a coating with every cathode and electrolyte serves all its mixtures
-            coating = next((c for c in coatings if c in mixture), None)
-            names = [coating, *cathodes, *electrolytes] if coating else [*cathodes, *electrolytes]
-            members = [phases[n] for n in names if n is not None]
-            space = spaces[frozenset(elements_of(*members))] = ReactionSpace.of(reference, *members)
         for voltage in voltages_v_vs_li:
             cells.append(MatrixCell(mixture, voltage, space.most_negative(entries, voltage)))
     return cells
