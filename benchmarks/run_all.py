@@ -96,6 +96,13 @@ def measure_and_plot(module: ModuleType, quick: bool, plot: Path) -> list[dict]:
     return rows
 
 
+def _shown(path: Path) -> str:
+    """``path`` relative to the repository when it lies inside it (results.md is committed)."""
+    path = path.resolve()
+    repository = Path(__file__).resolve().parent.parent
+    return str(path.relative_to(repository)) if path.is_relative_to(repository) else str(path)
+
+
 def run(quick: bool = False, out: Path = DEFAULT_OUT, only: list[str] | None = None) -> dict:
     """Run the suite (or the benchmarks in ``only``), write out/results.md and
     out/results.json (and out/scaling.png where a benchmark plots one); return the results."""
@@ -117,7 +124,7 @@ def run(quick: bool = False, out: Path = DEFAULT_OUT, only: list[str] | None = N
                 continue
             new = measure_and_plot(module, quick, out / "scaling.png")
             if hasattr(module, "plot_scaling"):
-                notes.append(f"{name}: scaling plot in {out / 'scaling.png'}")
+                notes.append(f"{name}: scaling plot in {_shown(out / 'scaling.png')}")
         except AssertionError:
             raise
         except Exception as err:
