@@ -13,16 +13,12 @@ import time
 import warnings
 
 import numpy as np
+from atomate2.common.jobs.phonons import get_supercell_size
 from jobflow import JobStore, run_locally
 from maggma.stores import MemoryStore
 
 from ssbscreen.analysis.references import offline_reference_set
-from ssbscreen.workflows.phonons import (
-    PhasePhononMaker,
-    chgnet_forces,
-    displaced_supercells,
-    phonon_supercell_matrix,
-)
+from ssbscreen.workflows.phonons import PhasePhononMaker, chgnet_forces, displaced_supercells
 
 TOLERANCE_EV_PER_A = 1e-4  # as tests/test_phonons.py (batched vs the ASE calculator)
 
@@ -32,7 +28,7 @@ def compare(formula: str, min_length: float) -> dict:
     Angstrom) and their largest force difference (eV/A); AssertionError beyond the tolerance."""
     warnings.filterwarnings("ignore")
     structure = offline_reference_set("chgnet").lowest_entry(formula).structure
-    matrix = phonon_supercell_matrix.original(structure, min_length, None)
+    matrix = get_supercell_size.original(structure, min_length, None, True)
     supercells = displaced_supercells.original(structure, matrix, 0.01, 1e-3)
     structures = supercells["structures"]
     chgnet_forces(structures[:1], 1)  # load the model once, outside both timings

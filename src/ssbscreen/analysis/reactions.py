@@ -122,8 +122,9 @@ class ReactionSpace:
         same = np.all(np.abs(self.fractions[:, None] - self.fractions[None]) < 1e-9, axis=2)
         self.reactant_energies = np.where(same, self.energies[None], np.inf).min(axis=1)
         self._li = self.elements.index("Li") if "Li" in self.elements else None
-        self._programs: dict[tuple[frozenset[int], bool], tuple[_Program, np.ndarray]] = {}
-        self._program_of: dict[tuple[tuple[int, ...], bool], tuple[frozenset[int], bool]] = {}
+        # elements of each entry as the bits of one integer: a mixture's elements are their OR
+        self._element_bits = (self.fractions > 0) @ (1 << np.arange(len(self.elements)))
+        self._programs: dict[tuple[int, bool], tuple[_Program, np.ndarray]] = {}
         self._index = {id(e): i for i, e in enumerate(self.entries)}
 
     @classmethod
@@ -152,23 +153,20 @@ class ReactionSpace:
 
         Rows: element balance (Li dropped when open) and one mixture normalisation row.
         """
-        known = self._program_of.get((tuple(columns), open_li))
-        if known is not None:
-            return self._programs[known]
-        elements = frozenset(np.flatnonzero(self.fractions[list(columns)].any(axis=0)).tolist())
+        bits = int(np.bitwise_or.reduce(self._element_bits[list(columns)]))
         if open_li and self._li is not None:
-            elements |= {self._li}
-        key = self._program_of[(tuple(columns), open_li)] = (elements, open_li)
-        if key not in self._programs:
-            others = [k for k in range(len(self.elements)) if k not in elements]
-            entries = np.flatnonzero(~self.fractions[:, others].any(axis=1))
-            keep = sorted(elements - ({self._li} if open_li else set()))
+            bits |= 1 << self._li
+        if (bits, open_li) not in self._programs:
+            entries = np.flatnonzero((self._element_bits & ~bits) == 0)
+            keep = [k for k in range(len(self.elements)) if bits >> k & 1]
+            if open_li and self._li is not None:
+                keep.remove(self._li)
             balance = self.fractions[np.ix_(entries, keep)].T
             norm = 1.0 - self._li_fraction()[entries] if open_li else np.ones(len(entries))
             matrix = np.block([[balance, -balance], [np.zeros(len(norm)), norm]])
             rhs = np.concatenate([np.zeros(len(keep)), [1.0]])
-            self._programs[key] = (_Program(matrix, rhs), entries)
-        return self._programs[key]
+            self._programs[bits, open_li] = (_Program(matrix, rhs), entries)
+        return self._programs[bits, open_li]
 
     def _columns(self, reactants: list[ComputedEntry]) -> list[int]:
         missing = [r.name for r in reactants if id(r) not in self._index]

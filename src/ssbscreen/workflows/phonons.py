@@ -62,14 +62,6 @@ BATCHED_FORCES: dict[str, Callable[[list[Structure], int], list[np.ndarray]]] = 
 }
 
 
-@job
-def phonon_supercell_matrix(
-    structure: Structure, min_length_a: float, max_length_a: float | None
-) -> list[list[float]]:
-    """Supercell matrix whose lattice vectors are all >= min_length_a (Angstrom)."""
-    return get_supercell_size.original(structure, min_length_a, max_length_a, True)
-
-
 @job(data="structures")  # hundreds of large cells: kept out of the documents collection
 def displaced_supercells(
     structure: Structure, supercell_matrix, displacement_a: float, symprec: float
@@ -259,7 +251,8 @@ class PhasePhononMaker(Maker):
         tight = replace(self.engine, fmax_ev_per_a=self.fmax_ev_per_a)
         jobs, static = tight.relax_and_static(structure, f"{phase} phonon")
         relaxed = static.output.output.mol_or_struct
-        matrix = phonon_supercell_matrix(relaxed, self.min_length_a, self.max_length_a)
+        # atomate2's job: all lattice vectors >= min_length_a, preferring 90 degree angles
+        matrix = get_supercell_size(relaxed, self.min_length_a, self.max_length_a, True)
         matrix.name = f"{phase} supercell"
         supercells = displaced_supercells(relaxed, matrix.output, self.displacement_a, self.symprec)
         supercells.name = f"{phase} displacements"

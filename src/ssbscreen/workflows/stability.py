@@ -61,10 +61,13 @@ def _fields(phase, key, provenance: dict, n_atoms, formula, chemsys) -> dict:
     }
 
 
-def _document_inputs(engine: Engine, structure: Structure, provenance: Provenance) -> dict:
-    """Keyword arguments of the document jobs that describe ``structure`` and the engine."""
+def _document_inputs(
+    engine: Engine, structure: Structure, provenance: Provenance, key: str
+) -> dict:
+    """Keyword arguments of the document jobs that describe ``structure`` and the engine;
+    key: its calculation_key."""
     return {
-        "key": calculation_key(structure, provenance),
+        "key": key,
         "provenance": provenance.model_dump(),
         "entry_parameters": engine.entry_parameters(structure.composition),
         "n_atoms": len(structure),
@@ -167,7 +170,9 @@ class PhaseCalculationMaker(Maker):
             jobs[0].output,
             static.output,
             phase=phase,
-            **_document_inputs(self.engine, structure, provenance),
+            **_document_inputs(
+                self.engine, structure, provenance, calculation_key(structure, provenance)
+            ),
         )
         collect.config.on_missing_references = OnMissing.NONE
         collect.name = f"{phase} document"
@@ -285,29 +290,29 @@ def calculation_flows(
         if stored is not None and stored["state"] == "successful":
             calculations[i] = stored
         else:
-            todo.append((i, structure, name))
+            todo.append((i, structure, name, key))
     per_job = getattr(engine, "structures_per_job", None)
     if per_job is None:
         maker = PhaseCalculationMaker(engine=engine)
         flows = []
-        for i, structure, name in todo:
+        for i, structure, name, _ in todo:
             flows.append(maker.make(structure, name))  # checks the elements
             calculations[i] = flows[-1].output
         return flows, calculations
-    for _, structure, _ in todo:
+    for _, structure, _, _ in todo:
         engine.check_elements(structure)
     settings = asdict(engine)
     jobs = []
     for start in range(0, len(todo), per_job):
         chunk = todo[start : start + per_job]
-        batch = relax_batch([structure for _, structure, _ in chunk], settings)
+        batch = relax_batch([structure for _, structure, _, _ in chunk], settings)
         batch.name = f"relax batch of {len(chunk)} ({chunk[0][2]} ...)"
         jobs.append(batch)
-        for k, (i, structure, name) in enumerate(chunk):
+        for k, (i, structure, name, key) in enumerate(chunk):
             document = relaxed_calculation_document(
                 batch.output[k],
                 phase=name,
-                **_document_inputs(engine, structure, provenance),
+                **_document_inputs(engine, structure, provenance, key),
             )
             document.config.on_missing_references = OnMissing.NONE
             document.name = f"{name} document"
