@@ -85,6 +85,9 @@ def test_campaign_file_mistakes_get_one_sentence(tmp_path):
         "screen: {voltage_reference: Li-Sn, reactions: [[LiF, LiCoO2, 1.0]]}": "Unknown anode",
         "screen: {scans: [[LiF, LiCoO2, 3.0]]}": "needs [phase A, phase B, from V, to V]",
         "screen: {scan: [[LiF, LiCoO2, 3.0, 4.0]]}": "did you mean 'scans'?",
+        "screen: {hulls: [LiF], temperatures_k: [298], phonon_min_length_a: 0}": (
+            "phonon_min_length_a 0.0 is not a length"
+        ),
     }
     for text, message in cases.items():
         path = tmp_path / "bad.yaml"

@@ -176,3 +176,18 @@ def test_campaign_plans_each_phase_phonons_once(tmp_path):
             Campaign(reactions=[("Li2O2", "Li", None)], temperatures_k=[-5.0]),
             build_job_store(f"embedded://{tmp_path / 'store'}"),
         )
+
+
+def test_campaign_phonon_supercells_follow_the_length_given(tmp_path):
+    """phonon_min_length_a reaches atomate2's supercell job and keys the documents apart."""
+    store = build_job_store(f"embedded://{tmp_path / 'store'}")
+    plans = {
+        length: plan_campaign(
+            Campaign(hulls=["LiCl"], temperatures_k=[298.0], phonon_min_length_a=length), store
+        )
+        for length in (10.0, 12.0)
+    }
+    for length, plan in plans.items():
+        sizes = [j for j, _ in plan.flow.iterflow() if j.name.endswith(" supercell")]
+        assert sizes and all(j.function_args[1] == length for j in sizes)
+    assert set(plans[10.0].result_keys["phonon"]).isdisjoint(plans[12.0].result_keys["phonon"])

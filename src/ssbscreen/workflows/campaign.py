@@ -44,6 +44,7 @@ class Campaign:
     max_atoms: largest ordered cell built for a disordered library phase.
     temperatures_k: also every result with free energies G = E + F_vib(T) at these (K); the
     phonons of every phase of their chemical systems are computed once (workflows/phonons.py).
+    phonon_min_length_a: shortest lattice vector of the phonon supercells (Angstrom).
     """
 
     hulls: list[str] = field(default_factory=list)
@@ -55,6 +56,7 @@ class Campaign:
     reference: ReferenceSpec = field(default_factory=ReferenceSpec)
     max_atoms: int = 100
     temperatures_k: list[float] = field(default_factory=list)
+    phonon_min_length_a: float = 12.0
 
     @property
     def phases(self) -> list[str]:

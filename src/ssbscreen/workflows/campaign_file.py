@@ -23,6 +23,8 @@ screen:                      # hulls, windows, reactions and scans (Campaign fie
     voltages: [null, 4.2]
     triples: true
   observed_products: [PO_x, SO_x, P-S-P, Li2S]   # species seen by XPS, marked in the table
+  temperatures_k: [253, 298, 333]   # also free energies G = E + F_vib(T) (phonons)
+  phonon_min_length_a: 12            # shortest phonon supercell vector (Angstrom)
 migration:                   # NEB barriers (NebMaker fields) of the hops listed
   n_images: 5
   hops:
@@ -68,6 +70,7 @@ SCREEN_KEYS = {
     "observed_products",
     "max_atoms",
     "temperatures_k",
+    "phonon_min_length_a",
 }
 MATRIX_KEYS = {"coatings", "cathodes", "electrolytes", "voltages", "triples"}
 
@@ -189,7 +192,13 @@ def screen_campaign(content: dict) -> Campaign:
         reference=_reference(content),
         max_atoms=section.get("max_atoms", 100),
         temperatures_k=[float(t) for t in section.get("temperatures_k") or []],
+        phonon_min_length_a=float(section.get("phonon_min_length_a", 12.0)),
     )
+    if campaign.phonon_min_length_a <= 0:
+        raise ValueError(
+            f"phonon_min_length_a {campaign.phonon_min_length_a} is not a length; "
+            "give the shortest phonon supercell vector in Angstrom, e.g. 12."
+        )
     campaign.checked_reactions()  # voltages and phase counts, before anything runs
     return campaign
 

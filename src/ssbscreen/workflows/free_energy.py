@@ -40,7 +40,7 @@ def plan_temperatures(
     Every entry of each result's chemical system (+ Li) gets phonons; a phase's phonons are
     computed once per plan and reused from the store afterwards.
     """
-    maker = PhasePhononMaker(engine=campaign.engine)
+    maker = PhasePhononMaker(engine=campaign.engine, min_length_a=campaign.phonon_min_length_a)
     for temperature_k in campaign.temperatures_k:
         check_temperature(temperature_k, maker.max_temperature_k)
     spec = asdict(campaign.reference)
