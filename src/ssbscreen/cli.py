@@ -352,8 +352,6 @@ def _table(args) -> int:
 
 
 def _run_file(args) -> int:
-    from jobflow import run_locally
-
     from ssbscreen.analysis.tables import render, render_all
     from ssbscreen.store import build_job_store
     from ssbscreen.store.queries import stored_outputs
@@ -363,6 +361,7 @@ def _run_file(args) -> int:
         read_campaign_file,
         screen_campaign,
     )
+    from ssbscreen.workflows.local import run_flow_locally
 
     content = read_campaign_file(args.file)
     store = build_job_store(args.store)
@@ -380,7 +379,7 @@ def _run_file(args) -> int:
         }
         flow = doping_flow(content, overrides, store)
         print(f"computing {len(flow.jobs)} job(s) ...", file=sys.stderr)
-        run_locally(flow, store=store, ensure_success=False, log=False)
+        run_flow_locally(flow, store)
         store.connect()
         name = content.get("name", "doping")
         docs = [d for d in stored_outputs(store, "doping") if d["campaign"] == name]
@@ -389,7 +388,7 @@ def _run_file(args) -> int:
         flow = migration_flow(content, store)
         print(f"computing {len(flow.jobs)} NEB(s); finished ones are reused", file=sys.stderr)
         if flow.jobs:
-            run_locally(flow, store=store, ensure_success=False, log=False)
+            run_flow_locally(flow, store)
         store.connect()
         name = content.get("name", "migration")
         docs = [d for d in stored_outputs(store, "migration") if d["campaign"] == name]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from jobflow import Flow, JobStore, run_locally
+from jobflow import Flow, JobStore
 from pymatgen.core import Composition, Structure
 
 from ssbscreen.analysis.references import ReferenceSpec
@@ -26,6 +26,7 @@ from ssbscreen.structures.library import (
 )
 from ssbscreen.workflows.engines import MLIPEngine
 from ssbscreen.workflows.interfaces import reaction_document, scan_document
+from ssbscreen.workflows.local import run_flow_locally
 from ssbscreen.workflows.stability import (
     calculation_flows,
     calculation_key,
@@ -253,20 +254,18 @@ def _campaign_elements(campaign: Campaign) -> set[str]:
 
 
 def run_campaign(campaign: Campaign, store: JobStore) -> dict[str, list[dict]]:
-    """Run what is missing with jobflow's run_locally; return the campaign's result documents."""
+    """Run what is missing, stage by stage, on this machine; return the result documents."""
     plan = plan_campaign(campaign, store)
     if not plan.is_empty:
         campaign.engine.check_runnable()  # e.g. VASP not on PATH: name the setting to fix
     # stage by stage: each phase's phonons are stored whole before the next phase starts, so
     # an interrupted campaign loses at most the stage it was in
     for stage in plan.flow.jobs:
-        run_locally(
+        run_flow_locally(
             stage,
-            store=store,
+            store,
             create_folders=campaign.engine.runs_in_folders,
-            ensure_success=False,
             allow_external_references=True,  # outputs of earlier stages, from the store
-            log=False,
         )
     results = {}
     for kind, keys in plan.result_keys.items():

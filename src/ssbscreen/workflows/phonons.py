@@ -43,6 +43,7 @@ from ssbscreen.analysis.free_energy import structure_key
 from ssbscreen.schemas import PhononDocument, Provenance, content_key
 from ssbscreen.workflows.batched import chgnet_predictions
 from ssbscreen.workflows.engines import NO_FILES, MLIPEngine
+from ssbscreen.workflows.local import JOB_LOG
 
 EV_IN_J_PER_MOL = 96485.33212  # 1 eV per particle = e * N_A J/mol
 THZ_IN_EV = 4.135667696e-3  # h * 1 THz in eV
@@ -168,7 +169,7 @@ def phonon_document(
         return PhononDocument(
             state="failed",
             formula=phase,
-            reason=f"the {stage} calculation raised an error (see the job log)",
+            reason=f"the {stage} calculation raised an error {JOB_LOG}",
             **common,
         )
     structure = static_output.output.mol_or_struct

@@ -8,7 +8,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from jobflow import Flow, JobStore, run_locally
+from jobflow import Flow, JobStore
 from pymatgen.core import Structure
 
 from ssbscreen.analysis.references import OFFLINE_FORMAT_VERSION
@@ -16,6 +16,7 @@ from ssbscreen.store.queries import find_output
 from ssbscreen.structures.library import ordered_cell
 from ssbscreen.structures.records import CrystalRecord, load_records
 from ssbscreen.workflows.engines import MLIPEngine
+from ssbscreen.workflows.local import JOB_LOG, run_flow_locally
 from ssbscreen.workflows.stability import calculation_flows, calculation_key
 
 
@@ -56,18 +57,14 @@ def build_reference_set(
     keys = {name: calculation_key(structure, provenance) for structure, name in named}
     flows, _ = calculation_flows(engine, named, store)
     if flows:
-        run_locally(
-            Flow(flows, name="reference set"),
-            store=store,
-            create_folders=engine.runs_in_folders,
-            ensure_success=False,
-            log=False,
+        run_flow_locally(
+            Flow(flows, name="reference set"), store, create_folders=engine.runs_in_folders
         )
     rows, failed = [], {}
     for name, record in records.items():
         doc = find_output(store, "calculation", keys[name])
         if doc is None or doc["state"] != "successful":
-            failed[name] = doc["reason"] if doc else "no result was stored (see the job log)"
+            failed[name] = doc["reason"] if doc else f"no result was stored {JOB_LOG}"
             continue
         rows.append({"phase": name, "source": record.source, "entry": doc["entry"]})
     content = {

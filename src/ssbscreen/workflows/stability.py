@@ -22,6 +22,7 @@ from ssbscreen.schemas import (
 from ssbscreen.store.queries import find_output
 from ssbscreen.workflows.batched import relax_batch
 from ssbscreen.workflows.engines import Engine, MLIPEngine
+from ssbscreen.workflows.local import JOB_LOG
 
 
 def calculation_key(structure: Structure, provenance: Provenance) -> str:
@@ -93,7 +94,7 @@ def calculation_document(
     if relax_output is None or static_output is None:
         stage = "relaxation" if relax_output is None else "static calculation"
         return CalculationDocument(
-            state="failed", reason=f"the {stage} raised an error (see the job log)", **common
+            state="failed", reason=f"the {stage} raised an error {JOB_LOG}", **common
         )
     reason = unfinished_reason(relax_output, static_output)
     if reason is not None:
@@ -120,7 +121,7 @@ def relaxed_calculation_document(
     """A CalculationDocument from one result of a batched relaxation (``relax_batch``)."""
     common = _fields(phase, key, provenance, n_atoms, formula, chemsys)
     if relaxed is None or relaxed["error"] is not None:
-        reason = "the batched relaxation raised an error (see the job log)"
+        reason = f"the batched relaxation raised an error {JOB_LOG}"
         return CalculationDocument(
             state="failed", reason=(relaxed or {}).get("error") or reason, **common
         )

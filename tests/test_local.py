@@ -1,0 +1,48 @@
+"""run_flow_locally: a document failed by an upstream exception names that exception."""
+
+from jobflow import Flow, OnMissing, job
+
+from ssbscreen.store import build_job_store
+from ssbscreen.store.queries import find_output
+from ssbscreen.workflows.local import JOB_LOG, run_flow_locally
+from ssbscreen.workflows.stability import calculation_document
+
+PROVENANCE = {"engine": "mlip", "model": "CHGNet", "model_version": "0.3.0"}
+
+
+@job
+def relaxation_that_diverges(phase: str) -> dict:
+    raise RuntimeError(f"the forces on {phase} became NaN at step 12")
+
+
+@job
+def relaxation_that_finishes(phase: str) -> None:
+    """A finished job that gives no output (the document then fails on its own terms)."""
+
+
+def document_flow(upstream, phase: str) -> list:
+    document = calculation_document(
+        upstream.output, upstream.output, phase, f"key-{phase}", PROVENANCE, {}, 2, phase, phase
+    )
+    document.config.on_missing_references = OnMissing.NONE
+    return [upstream, document]
+
+
+def test_the_exception_of_a_failed_job_reaches_the_document_it_failed(tmp_path):
+    store = build_job_store(f"embedded://{tmp_path / 'store'}")
+    failing = relaxation_that_diverges("LiCl")
+    failing.name = "LiCl relax"
+    quiet = relaxation_that_finishes("LiF")
+    quiet.name = "LiF relax"
+    run_flow_locally(Flow([*document_flow(failing, "LiCl"), *document_flow(quiet, "LiF")]), store)
+    store.connect()
+    licl = find_output(store, "calculation", "key-LiCl")
+    assert licl["state"] == "failed"
+    assert licl["reason"] == (
+        "the relaxation raised an error "
+        "(LiCl relax: RuntimeError: the forces on LiCl became NaN at step 12)"
+    )
+    # a document whose upstream job did not raise keeps its own reason
+    lif = find_output(store, "calculation", "key-LiF")
+    assert lif["state"] == "failed" and "LiCl" not in lif["reason"]
+    assert JOB_LOG in lif["reason"]
