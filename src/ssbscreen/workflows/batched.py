@@ -53,9 +53,10 @@ def chgnet_model(device: str = "cpu"):
     return CHGNet.load(use_device=device, verbose=False)
 
 
-# CHGNet's force graph (bonds, angles, autograd) holds about 5 MB per atom on the CPU
-# (measured: 4.2 GB peak for one 640-atom In2O3 supercell): a batch stays within this many atoms
-MAX_BATCH_ATOMS = 1000
+# CHGNet's force graph (bonds, angles, autograd) on the CPU holds 5 MB per atom in In2O3 (4.2 GB
+# peak for one 640-atom supercell) and up to 18 MB per atom in a dense layered oxide (17.8 GB
+# peak for two 480-atom NCM90 supercells): a batch stays within this many atoms (< 10 GB)
+MAX_BATCH_ATOMS = 500
 
 
 def atom_batches(
