@@ -1,5 +1,7 @@
 """run_flow_locally: a document failed by an upstream exception names that exception."""
 
+import logging
+
 from jobflow import Flow, OnMissing, job
 
 from ssbscreen.store import build_job_store
@@ -28,7 +30,9 @@ def document_flow(upstream, phase: str) -> list:
     return [upstream, document]
 
 
-def test_the_exception_of_a_failed_job_reaches_the_document_it_failed(tmp_path):
+def test_the_exception_of_a_failed_job_reaches_the_document_it_failed(tmp_path, monkeypatch):
+    # as jobflow-remote's logging setup leaves it (dictConfig disables existing loggers)
+    monkeypatch.setattr(logging.getLogger("jobflow.managers.local"), "disabled", True)
     store = build_job_store(f"embedded://{tmp_path / 'store'}")
     failing = relaxation_that_diverges("LiCl")
     failing.name = "LiCl relax"

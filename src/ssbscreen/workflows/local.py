@@ -38,8 +38,9 @@ def run_flow_locally(flow: Flow | Job, store: JobStore, **kwargs) -> dict:
     document that a raised exception left failed names that exception."""
     graph = flow.graph  # taken now: running a job replaces its input references by values
     logger = logging.getLogger("jobflow.managers.local")
-    handler, level = _FailureLog(), logger.level
+    handler, level, disabled = _FailureLog(), logger.level, logger.disabled
     logger.addHandler(handler)
+    logger.disabled = False  # e.g. jobflow-remote's dictConfig disables existing loggers
     if logger.getEffectiveLevel() > logging.INFO:
         logger.setLevel(logging.INFO)
     try:
@@ -47,6 +48,7 @@ def run_flow_locally(flow: Flow | Job, store: JobStore, **kwargs) -> dict:
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+        logger.disabled = disabled
     if handler.causes:
         record_causes(graph, store, handler.causes)
     return responses
