@@ -14,6 +14,7 @@ import warnings
 import numpy as np
 from jobflow import JobStore, run_locally
 from maggma.stores import MemoryStore
+from pymatgen.core import Structure
 
 from ssbscreen.analysis.references import offline_reference_set
 from ssbscreen.workflows.phonons import PhasePhononMaker
@@ -22,9 +23,10 @@ PHASES = ["LiCl", "Li2S", "NiS2", "InCl3", "In2O3", "Li3PO4"]
 TEMPERATURES_K = (0, 253, 298, 333)
 
 
-def free_energies(formula: str, min_length_a: float) -> tuple[list[float], int]:
+def free_energies(
+    structure: Structure, formula: str, min_length_a: float
+) -> tuple[list[float], int]:
     """F_vib (meV/atom) at TEMPERATURES_K and the atom-force evaluations of the phonon flow."""
-    structure = offline_reference_set("chgnet").lowest_entry(formula).structure
     flow = PhasePhononMaker(min_length_a=min_length_a).make(structure, formula)
     store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
     responses = run_locally(flow, store=store, ensure_success=True, log=False)
@@ -44,6 +46,7 @@ def main() -> None:
     args = parser.parse_args()
     warnings.filterwarnings("ignore")
     lengths = sorted(args.lengths)
+    reference = offline_reference_set("chgnet")
     header = " | ".join(f"F_vib({t} K)" for t in TEMPERATURES_K)
     print(
         f"| phase | >= L (A) | atom-force evaluations | {header} (meV/atom) | change vs "
@@ -51,7 +54,8 @@ def main() -> None:
     )
     print("|---" * (5 + len(TEMPERATURES_K) - 1) + "|")
     for formula in args.phases:
-        rows = {length: free_energies(formula, length) for length in lengths}
+        structure = reference.lowest_entry(formula).structure
+        rows = {length: free_energies(structure, formula, length) for length in lengths}
         longest = np.array(rows[lengths[-1]][0])
         for length, (values, cost) in rows.items():
             change = np.abs(np.array(values) - longest)[1:].max()
