@@ -23,7 +23,8 @@ from ssbscreen.analysis.references import ReferenceSet, offline_reference_set
 from ssbscreen.store import build_job_store
 from ssbscreen.store.queries import stored_outputs
 from ssbscreen.workflows.campaign import Campaign, plan_campaign
-from ssbscreen.workflows.phonons import PhasePhononMaker, chgnet_forces
+from ssbscreen.workflows.local import run_flow_locally
+from ssbscreen.workflows.phonons import BATCHED_FORCES, PhasePhononMaker, chgnet_forces
 
 K_B_EV_PER_K = 8.617333e-5
 
@@ -149,6 +150,54 @@ def test_batched_forces_match_the_ase_calculator(reference):
     atoms.calc = ase_calculator("CHGNet")
     assert batched[0] == pytest.approx(atoms.get_forces(), abs=1e-4)
     assert batched[1] == pytest.approx(batched[0], abs=1e-6)
+
+
+@pytest.mark.slow
+def test_forces_in_chunks_are_kept_and_reused_by_a_rerun(tmp_path, reference, licl, monkeypatch):
+    """One forces job per displaced cell (chunk_atoms=1): the same phonons as one job, and a
+    rerun of the whole flow on the same store evaluates the potential no more."""
+    calls = []
+
+    def counted(structures, batch_size):
+        calls.append(len(structures))
+        return chgnet_forces(structures, batch_size)
+
+    monkeypatch.setitem(BATCHED_FORCES, "chgnet", counted)
+    store = build_job_store(f"embedded://{tmp_path / 'store'}")
+    maker = PhasePhononMaker(min_length_a=8.0, fmax_ev_per_a=5e-3, chunk_atoms=1)
+    structure = reference.lowest_entry("LiCl").structure
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_flow_locally(maker.make(structure, "LiCl"), store)
+        assert calls == [1, 1]
+        run_flow_locally(maker.make(structure, "LiCl"), store)
+    assert calls == [1, 1]
+    names = {doc["name"] for doc in store.query({"name": {"$regex": "^LiCl forces"}})}
+    chunks = {"LiCl forces (1-1 of 2)", "LiCl forces (2-2 of 2)", "LiCl forces (joined)"}
+    assert names >= chunks
+    docs = [d["output"] for d in store.query({"output.kind": "phonon"})]
+    assert len(docs) == 2 and all(d["state"] == "successful" for d in docs)
+    for doc in docs:
+        assert doc["key"] == licl["key"]
+        assert doc["free_energy_ev_per_atom"] == pytest.approx(
+            licl["free_energy_ev_per_atom"], abs=1e-5
+        )
+
+
+@pytest.mark.slow
+def test_a_failed_forces_chunk_names_its_exception(tmp_path, reference, monkeypatch):
+    def broken(structures, batch_size):
+        raise RuntimeError("the potential ran out of memory")
+
+    monkeypatch.setitem(BATCHED_FORCES, "chgnet", broken)
+    store = build_job_store(f"embedded://{tmp_path / 'store'}")
+    maker = PhasePhononMaker(min_length_a=8.0, fmax_ev_per_a=5e-3, chunk_atoms=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run_flow_locally(maker.make(reference.lowest_entry("LiCl").structure, "LiCl"), store)
+    (doc,) = stored_outputs(store, "phonon")
+    assert doc["state"] == "failed"
+    assert "LiCl forces: RuntimeError: the potential ran out of memory" in doc["reason"]
 
 
 def test_campaign_plans_each_phase_phonons_once(tmp_path):

@@ -55,12 +55,15 @@ def run_flow_locally(flow: Flow | Job, store: JobStore, **kwargs) -> dict:
 
 
 def record_causes(graph: nx.DiGraph, store: JobStore, causes: dict[str, str]) -> None:
-    """Replace JOB_LOG in the stored failed documents downstream of each failed job (by name)
-    in a flow's ``graph`` with that job's name and exception."""
+    """Replace JOB_LOG in the stored failed documents downstream of each failed job (by name,
+    or the first failure among the jobs that replaced it) in a flow's ``graph`` with that job's
+    name and exception."""
     for uuid, job in graph.nodes(data="job"):
-        cause = causes.get(job.name)
-        if cause is None:
+        # jobs that replace a job at run time are named "<its name> (<part>)"
+        own = [c for n, c in causes.items() if n == job.name or n.startswith(f"{job.name} (")]
+        if not own:
             continue
+        cause = own[0]
         for doc in store.query({"uuid": {"$in": list(nx.descendants(graph, uuid))}}):
             output = doc.get("output")
             reason = output.get("reason") if isinstance(output, dict) else None

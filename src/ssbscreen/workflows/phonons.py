@@ -3,10 +3,12 @@
 Tight relaxation (the engine) -> supercell by a length criterion and phonopy finite
 displacements (atomate2's jobs) -> forces on every displaced supercell -> force constants,
 DOS, band structure and thermodynamics (atomate2's PhononBSDOSDoc) -> PhononDocument in eV per
-atom. Forces come from one batched call where the potential allows it (BATCHED_FORCES), else
-from atomate2's per-displacement static jobs (also the path for a DFT engine on HPC). A
-document is keyed by the input structure and everything about the engine and the settings, so
-the phonons of a phase are computed once and reused by every hull and reaction that needs them.
+atom. Forces come from batched calls where the potential allows it (BATCHED_FORCES), in jobs
+of about ``chunk_atoms`` atoms each whose outputs are keyed by their cells, so a rerun reuses
+every finished chunk; else from atomate2's per-displacement static jobs (also the path for a
+DFT engine on HPC). A document is keyed by the input structure and everything about the engine
+and the settings, so the phonons of a phase are computed once and reused by every hull and
+reaction that needs them.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from atomate2.common.jobs.phonons import (
 )
 from atomate2.common.schemas.phonons import PhononBSDOSDoc
 from atomate2.forcefields.jobs import ForceFieldStaticMaker
-from jobflow import CURRENT_JOB, Flow, Job, Maker, OnMissing, job
+from jobflow import CURRENT_JOB, Flow, Job, Maker, OnMissing, Response, job
 from phonopy import Phonopy
 from phonopy.phonon.band_structure import get_band_qpoints_and_path_connections
 from pymatgen.core import Structure
@@ -81,20 +83,79 @@ def displaced_supercells(
     return {"structures": displaced}
 
 
-@job(data="forces")
-def batched_forces(structures: list[Structure], potential: str, batch_size: int) -> dict:
-    """Forces (eV/Angstrom) of every displaced supercell from one batched potential call.
+def displaced_cells_key(structures: list[Structure], phonon_key: str) -> str:
+    """Key of the forces on exact ``structures`` (Cartesian coordinates to 1e-6 Angstrom) for
+    the phonons keyed ``phonon_key`` (which fixes the potential and its version)."""
+    cells = [
+        (
+            [site.species_string for site in s],
+            np.round(s.lattice.matrix, 6).tolist(),
+            np.round(s.cart_coords, 6).tolist(),
+        )
+        for s in structures
+    ]
+    return content_key("phonon forces", phonon_key, cells)
 
-    Same fields as atomate2's run_phonon_displacements output (job uuid and folder per force).
+
+@job(data="forces")
+def batched_forces(
+    structures: list[Structure], potential: str, batch_size: int, key: str, first: int = 0
+) -> dict:
+    """Forces (eV/Angstrom) on displaced supercells ``first``, ``first + 1``, ... from batched
+    potential calls; a stored output with the same ``key`` is returned instead of recomputed.
     """
+    store = CURRENT_JOB.store
+    stored = None if store is None else _stored_forces(store, key)
+    if stored is not None:
+        return stored
     forces = BATCHED_FORCES[potential](structures, batch_size)
-    n = len(forces)
     return {
-        "displacement_number": list(range(n)),
+        "kind": "phonon_forces",
+        "key": key,
+        "displacement_number": list(range(first, first + len(forces))),
         "forces": [f.tolist() for f in forces],
-        "uuids": [CURRENT_JOB.job.uuid] * n,
-        "dirs": [os.getcwd()] * n,
+        "uuids": [CURRENT_JOB.job.uuid] * len(forces),
+        "dirs": [os.getcwd()] * len(forces),
     }
+
+
+def _stored_forces(store, key: str) -> dict | None:
+    doc = store.query_one(
+        {"output.kind": "phonon_forces", "output.key": key}, properties=["output"], load=True
+    )
+    return None if doc is None else doc["output"]
+
+
+@job
+def chunked_forces(
+    structures: list[Structure], potential: str, batch_size: int, chunk_atoms: int, key: str
+) -> Response:
+    """Replaced by one batched_forces job per run of cells that together hold about
+    ``chunk_atoms`` atoms, and a job that joins their forces in displacement order."""
+    chunks, start, atoms = [], 0, 0
+    for i, structure in enumerate(structures):
+        atoms += len(structure)
+        if atoms >= chunk_atoms or i == len(structures) - 1:
+            chunks.append((start, i + 1))
+            start, atoms = i + 1, 0
+    name = CURRENT_JOB.job.name
+    jobs = []
+    for start, stop in chunks:
+        part = structures[start:stop]
+        chunk = batched_forces(part, potential, batch_size, displaced_cells_key(part, key), start)
+        chunk.config.expose_store = True
+        chunk.name = f"{name} ({start + 1}-{stop} of {len(structures)})"
+        jobs.append(chunk)
+    joined = join_forces([chunk.output for chunk in jobs])
+    joined.name = f"{name} (joined)"
+    return Response(replace=Flow([*jobs, joined], output=joined.output))
+
+
+@job(data="forces")
+def join_forces(chunks: list[dict]) -> dict:
+    """One forces output (atomate2's run_phonon_displacements fields) from consecutive chunks."""
+    fields = ("displacement_number", "forces", "uuids", "dirs")
+    return {name: [x for chunk in chunks for x in chunk[name]] for name in fields}
 
 
 def harmonic_phonons(structure: Structure, supercell_matrix, forces: list, settings: dict) -> dict:
@@ -198,8 +259,9 @@ class PhasePhononMaker(Maker):
     displacement_a: finite displacement (Angstrom); fmax_ev_per_a: force threshold of the tight
     relaxation before the displacements (eV/Angstrom). Thermodynamics from 0 to
     max_temperature_k in steps of temperature_step_k (K). imaginary_tolerance_thz: modes below
-    minus this flag a dynamically unstable structure. batched: one batched force call where the
-    potential allows it (batch_size structures per graph batch).
+    minus this flag a dynamically unstable structure. batched: batched force calls where the
+    potential allows it (batch_size structures per graph batch), in jobs of about chunk_atoms
+    atoms each (a rerun reuses every finished one).
     """
 
     name: str = "phonons"
@@ -214,6 +276,7 @@ class PhasePhononMaker(Maker):
     imaginary_tolerance_thz: float = 0.1
     batched: bool = True
     batch_size: int = 8
+    chunk_atoms: int = 20_000
 
     @property
     def settings(self) -> dict:
@@ -257,11 +320,12 @@ class PhasePhononMaker(Maker):
         matrix.name = f"{phase} supercell"
         supercells = displaced_supercells(relaxed, matrix.output, self.displacement_a, self.symprec)
         supercells.name = f"{phase} displacements"
-        forces = self.forces_job(supercells.output["structures"], matrix.output, relaxed)
+        key = self.key(source_key)
+        forces = self.forces_job(supercells.output["structures"], matrix.output, relaxed, key)
         forces.name = f"{phase} forces"
         collect = phonon_document(
             phase,
-            self.key(source_key),
+            key,
             structure,
             self.engine.provenance().model_dump(),
             self.settings,
@@ -274,12 +338,13 @@ class PhasePhononMaker(Maker):
         steps = [*jobs, matrix, supercells, forces, collect]
         return Flow(steps, output=collect.output, name=f"{self.name} {phase}")
 
-    def forces_job(self, structures, supercell_matrix, relaxed) -> Job:
-        """Forces on the displaced ``structures``: one batched job where the potential allows
-        it, else atomate2's run_phonon_displacements (one static job per displacement)."""
+    def forces_job(self, structures, supercell_matrix, relaxed, key: str) -> Job:
+        """Forces on the displaced ``structures``: batched jobs of about chunk_atoms atoms
+        where the potential allows it, else atomate2's run_phonon_displacements (one static
+        job per displacement). ``key``: the phonon document's key."""
         potential = getattr(self.engine, "potential", None)
         if self.batched and potential in BATCHED_FORCES:
-            return batched_forces(structures, potential, self.batch_size)
+            return chunked_forces(structures, potential, self.batch_size, self.chunk_atoms, key)
         # a DFT engine hands over its own static maker (e.g. atomate2's VASP
         # PhononDisplacementMaker); the MLIP engine uses atomate2's force-field static
         own_maker = getattr(self.engine, "phonon_displacement_maker", None)
