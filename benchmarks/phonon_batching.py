@@ -17,6 +17,7 @@ from atomate2.common.jobs.phonons import get_supercell_size
 from jobflow import JobStore, run_locally
 from maggma.stores import MemoryStore
 
+from ssbscreen.analysis.free_energy import structure_key
 from ssbscreen.analysis.references import offline_reference_set
 from ssbscreen.workflows.phonons import PhasePhononMaker, chgnet_forces, displaced_supercells
 
@@ -38,7 +39,8 @@ def compare(formula: str, min_length: float) -> dict:
     batched_s = time.perf_counter() - start
 
     maker = PhasePhononMaker(batched=False)
-    forces_job = maker.forces_job(structures, matrix, structure)
+    key = maker.key(structure_key(structure))
+    forces_job = maker.forces_job(structures, matrix, structure, key)
     store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
     start = time.perf_counter()
     run_locally(forces_job, store=store, ensure_success=True, log=False)
