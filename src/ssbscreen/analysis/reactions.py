@@ -62,9 +62,14 @@ class _Program:
     """
 
     def __init__(self, matrix: np.ndarray, rhs: np.ndarray):
+        self.bounds = b""  # the column bounds of the last solve (bytes of lower and upper)
         self.highs = highspy._core._Highs()  # the plain solver: no banner, no callbacks
         self.highs.setOptionValue("output_flag", False)
         self.highs.setOptionValue("presolve", "off")  # small programs: costs more than it saves
+        # between solves only costs change: the last basis stays feasible, so primal simplex
+        # goes on from it (about 15% faster than HiGHS's default dual simplex here)
+        self.highs.setOptionValue("solver", "simplex")
+        self.highs.setOptionValue("simplex_strategy", 4)
         model = highspy.HighsLp()
         model.num_row_, model.num_col_ = matrix.shape
         model.col_cost_ = np.zeros(matrix.shape[1])
@@ -80,17 +85,35 @@ class _Program:
         self.index = np.arange(matrix.shape[1], dtype=np.int32)
 
     def solve(
-        self, cost: np.ndarray, upper: np.ndarray, lower: np.ndarray | None = None
+        self, cost: np.ndarray, lower: np.ndarray, upper: np.ndarray
     ) -> tuple[float, np.ndarray]:
         """Minimum of cost @ z over lower <= z <= upper and the constraints; (value, z)."""
         n = len(cost)
         self.highs.changeColsCost(n, self.index, cost)
-        self.highs.changeColsBounds(n, self.index, np.zeros(n) if lower is None else lower, upper)
+        bounds = lower.tobytes() + upper.tobytes()
+        if bounds != self.bounds:  # the same for every voltage of a mixture
+            self.highs.changeColsBounds(n, self.index, lower, upper)
+            self.bounds = bounds
         self.highs.run()
         if self.highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             raise ValueError("The reaction linear program has no optimal solution.")
         value = self.highs.getObjectiveValue()
         return float(value), np.array(self.highs.getSolution().col_value)
+
+
+@dataclass(frozen=True)
+class _Mixture:
+    """A mixture's program: its entries (indices in the space, in program order), each entry's
+    position there, the column bounds of a free mixture, Li fraction and atoms per formula unit
+    of each entry."""
+
+    program: _Program
+    entries: np.ndarray
+    entry_list: list[int]
+    position: dict[int, int]
+    upper: np.ndarray
+    li_fractions: np.ndarray
+    atoms_per_unit: np.ndarray
 
 
 class ReactionSpace:
@@ -122,9 +145,11 @@ class ReactionSpace:
         same = np.all(np.abs(self.fractions[:, None] - self.fractions[None]) < 1e-9, axis=2)
         self.reactant_energies = np.where(same, self.energies[None], np.inf).min(axis=1)
         self._li = self.elements.index("Li") if "Li" in self.elements else None
+        self._li_metal = set(np.flatnonzero(self._li_fraction() > 1 - 1e-12).tolist())
         # elements of each entry as the bits of one integer: a mixture's elements are their OR
         self._element_bits = (self.fractions > 0) @ (1 << np.arange(len(self.elements)))
         self._programs: dict[tuple[int, bool], tuple[_Program, np.ndarray]] = {}
+        self._mixtures: dict[tuple[tuple[int, ...], bool], _Mixture] = {}
         self._index = {id(e): i for i, e in enumerate(self.entries)}
 
     @classmethod
@@ -147,6 +172,31 @@ class ReactionSpace:
 
     def _li_fraction(self) -> np.ndarray:
         return np.zeros(len(self.entries)) if self._li is None else self.fractions[:, self._li]
+
+    def _mixture(self, columns, open_li: bool) -> _Mixture:
+        """The program of the reactant ``columns`` and its bounds (built once per mixture)."""
+        key = (tuple(sorted(set(columns))), open_li)
+        if key not in self._mixtures:
+            program, entries = self._program(key[0], open_li)
+            m = len(entries)
+            upper = np.zeros(2 * m)
+            upper[:m] = np.inf
+            li = self._li_fraction()[entries]
+            if open_li:
+                upper[:m][li > 1 - 1e-12] = 0.0  # Li metal: the reservoir
+            position = {int(e): k for k, e in enumerate(entries)}
+            reactants = np.array([m + position[c] for c in key[0]], dtype=int)
+            upper[reactants] = np.inf
+            self._mixtures[key] = _Mixture(
+                program,
+                entries,
+                entries.tolist(),
+                position,
+                upper,
+                li,
+                self.atoms_per_unit[entries],
+            )
+        return self._mixtures[key]
 
     def _program(self, columns, open_li: bool) -> tuple[_Program, np.ndarray]:
         """Program of the elements of ``columns`` (+ Li when open) and its entry indices.
@@ -188,7 +238,7 @@ class ReactionSpace:
         columns = self._columns(reactants)
         mu_li = None if voltage_v_vs_li is None else self.mu_li_metal - voltage_v_vs_li
         li = self._li_fraction()
-        if mu_li is not None and np.any(li[columns] > 1 - 1e-12):
+        if mu_li is not None and not self._li_metal.isdisjoint(columns):
             raise ValueError("Li metal cannot be a reactant at a voltage: Li is the reservoir.")
         shift = 0.0 if mu_li is None else mu_li * li
         product_cost = self.energies - shift
@@ -197,32 +247,29 @@ class ReactionSpace:
             for i in set(columns):
                 reactant_cost[i] += self._solve([i], product_cost, reactant_cost, mu_li)[0]
         open_columns = [c for k, c in enumerate(columns) if k not in fixed_zero]
-        energy, x, n = self._solve(open_columns, product_cost, reactant_cost, mu_li)
-        return self._result(columns, voltage_v_vs_li, energy, x, n)
+        energy, mixture, z = self._solve(open_columns, product_cost, reactant_cost, mu_li)
+        return self._result(columns, voltage_v_vs_li, energy, mixture, z)
 
     def _solve(self, columns, product_cost, reactant_cost, mu_li, amounts=None):
-        """(energy, reactant atoms, product atoms) of the best reaction of ``columns``.
+        """(energy, the mixture's program, its solution: product then reactant atoms of each
+        of its entries) of the best reaction of ``columns``.
 
         amounts: fixed atoms of each reactant column instead of free ones.
         """
-        program, entries = self._program(columns, mu_li is not None)
-        m = len(entries)
-        upper, lower = np.zeros(2 * m), np.zeros(2 * m)
-        upper[:m] = np.inf
-        if mu_li is not None:
-            upper[:m][self._li_fraction()[entries] > 1 - 1e-12] = 0.0  # Li metal: the reservoir
-        columns = m + np.searchsorted(entries, np.asarray(columns, dtype=int))
-        if amounts is None:
-            upper[columns] = np.inf
-        else:
-            np.add.at(upper, columns, amounts)
-            np.add.at(lower, columns, amounts)
-        energy, z = program.solve(
-            np.concatenate([product_cost[entries], -reactant_cost[entries]]), upper, lower
+        mixture = self._mixture(columns, mu_li is not None)
+        entries, m = mixture.entries, len(mixture.entries)
+        lower = np.zeros(2 * m)
+        upper = mixture.upper
+        if amounts is not None:
+            reactants = [m + mixture.position[c] for c in columns]
+            upper = upper.copy()
+            upper[m:] = 0.0
+            np.add.at(upper, reactants, amounts)
+            np.add.at(lower, reactants, amounts)
+        energy, z = mixture.program.solve(
+            np.concatenate([product_cost[entries], -reactant_cost[entries]]), lower, upper
         )
-        products, reactants = np.zeros(len(self.entries)), np.zeros(len(self.entries))
-        products[entries], reactants[entries] = z[:m], z[m:]
-        return energy, reactants, products
+        return energy, mixture, z
 
     def energy_at(
         self,
@@ -240,23 +287,27 @@ class ReactionSpace:
         cost = self.energies - shift
         return self._solve(columns, cost, self.reactant_energies - shift, mu_li, atoms)[0]
 
-    def _result(self, columns, voltage, energy, x, n) -> ReactionResult:
-        x = np.clip(x, 0.0, None)
-        atoms_in = x[columns] / max(x[columns].sum(), TRACE)
-        fractions = tuple(float(a) for a in atoms_in)
+    def _result(self, columns, voltage, energy, mixture: _Mixture, z) -> ReactionResult:
+        m = len(mixture.entries)
+        n, x = z[:m], np.maximum(z[m:], 0.0)
+        # a reactant held at zero (fixed_zero) may lie outside the mixture's program
+        x_in = [float(x[mixture.position[c]]) if c in mixture.position else 0.0 for c in columns]
+        total = max(sum(x_in), TRACE)
+        fractions = tuple(a / total for a in x_in)
         if energy > -NO_REACTION_EV:
             present = {
-                self.formulas[c]: 1.0 for c, a in zip(columns, atoms_in, strict=True) if a > TRACE
+                self.formulas[c]: 1.0 for c, a in zip(columns, fractions, strict=True) if a > TRACE
             }
             return ReactionResult(0.0, fractions, present, dict(present), "no reaction", voltage)
-        reactant_units = self._units(np.flatnonzero(x > TRACE), x)
-        product_units = self._units(np.flatnonzero(n > TRACE), n)
+        reactant_units = self._units(mixture, x)
+        product_units = self._units(mixture, n)
         if voltage is not None:  # Li from or to the reservoir
-            li_change = float((n - x) @ self._li_fraction())
+            li_change = float((n - x) @ mixture.li_fractions)
             if abs(li_change) > TRACE:
                 side = product_units if li_change < 0 else reactant_units
                 side["Li"] = side.get("Li", 0.0) + abs(li_change)
-        scale = reactant_units[self.formulas[next(c for c in columns if x[c] > TRACE)]]
+        first = next(c for c, a in zip(columns, x_in, strict=True) if a > TRACE)
+        scale = reactant_units[self.formulas[first]]
         reactant_units = {f: u / scale for f, u in reactant_units.items()}
         product_units = {f: u / scale for f, u in product_units.items()}
         return ReactionResult(
@@ -268,12 +319,15 @@ class ReactionSpace:
             voltage_v_vs_li=voltage,
         )
 
-    def _units(self, columns: np.ndarray, atoms: np.ndarray) -> dict[str, float]:
-        """Formula -> formula units of the reduced formula for ``atoms`` of each column."""
+    def _units(self, mixture: _Mixture, atoms: np.ndarray) -> dict[str, float]:
+        """Formula -> formula units of the reduced formula for ``atoms`` of each entry of a
+        mixture's program (amounts above TRACE)."""
         units: dict[str, float] = {}
-        for j in columns:
-            formula = self.formulas[j]
-            units[formula] = units.get(formula, 0.0) + float(atoms[j] / self.atoms_per_unit[j])
+        present = np.flatnonzero(atoms > TRACE)
+        amounts = atoms[present] / mixture.atoms_per_unit[present]
+        for k, u in zip(present.tolist(), amounts.tolist(), strict=True):
+            formula = self.formulas[mixture.entry_list[k]]
+            units[formula] = units.get(formula, 0.0) + u
         return units
 
 
