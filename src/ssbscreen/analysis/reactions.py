@@ -109,7 +109,6 @@ class _Mixture:
 
     program: _Program
     entries: np.ndarray
-    entry_list: list[int]
     position: dict[int, int]
     upper: np.ndarray
     li_fractions: np.ndarray
@@ -190,7 +189,6 @@ class ReactionSpace:
             self._mixtures[key] = _Mixture(
                 program,
                 entries,
-                entries.tolist(),
                 position,
                 upper,
                 li,
@@ -325,8 +323,8 @@ class ReactionSpace:
         units: dict[str, float] = {}
         present = np.flatnonzero(atoms > TRACE)
         amounts = atoms[present] / mixture.atoms_per_unit[present]
-        for k, u in zip(present.tolist(), amounts.tolist(), strict=True):
-            formula = self.formulas[mixture.entry_list[k]]
+        for j, u in zip(mixture.entries[present].tolist(), amounts.tolist(), strict=True):
+            formula = self.formulas[j]
             units[formula] = units.get(formula, 0.0) + u
         return units
 

@@ -24,12 +24,14 @@ PHASE_FIELDS = {
 }
 
 
-def find_output(store: JobStore, kind: str, key: str) -> dict | None:
-    """The latest stored output document of ``kind`` with ``key``, or None."""
+def find_output(store: JobStore, kind: str, key: str, load: bool = False) -> dict | None:
+    """The latest stored output document of ``kind`` with ``key``, or None (``load``: with
+    the fields kept in additional stores, e.g. ``data``, read in)."""
     doc = store.query_one(
         {"output.kind": kind, "output.key": key},
         properties=["output"],
         sort={"completed_at": -1},
+        load=load,
     )
     return None if doc is None else doc["output"]
 

@@ -43,6 +43,7 @@ from ruamel.yaml import YAML
 
 from ssbscreen.analysis.free_energy import structure_key
 from ssbscreen.schemas import PhononDocument, Provenance, content_key
+from ssbscreen.store.queries import find_output
 from ssbscreen.workflows.batched import chgnet_predictions
 from ssbscreen.workflows.engines import NO_FILES, MLIPEngine
 from ssbscreen.workflows.local import JOB_LOG
@@ -105,7 +106,7 @@ def batched_forces(
     potential calls; a stored output with the same ``key`` is returned instead of recomputed.
     """
     store = CURRENT_JOB.store
-    stored = None if store is None else _stored_forces(store, key)
+    stored = None if store is None else find_output(store, "phonon_forces", key, load=True)
     if stored is not None:
         return stored
     forces = BATCHED_FORCES[potential](structures, batch_size)
@@ -117,13 +118,6 @@ def batched_forces(
         "uuids": [CURRENT_JOB.job.uuid] * len(forces),
         "dirs": [os.getcwd()] * len(forces),
     }
-
-
-def _stored_forces(store, key: str) -> dict | None:
-    doc = store.query_one(
-        {"output.kind": "phonon_forces", "output.key": key}, properties=["output"], load=True
-    )
-    return None if doc is None else doc["output"]
 
 
 @job
