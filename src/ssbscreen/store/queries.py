@@ -26,14 +26,26 @@ PHASE_FIELDS = {
 
 def find_output(store: JobStore, kind: str, key: str, load: bool = False) -> dict | None:
     """The latest stored output document of ``kind`` with ``key``, or None (``load``: with
-    the fields kept in additional stores, e.g. ``data``, read in)."""
-    doc = store.query_one(
-        {"output.kind": kind, "output.key": key},
-        properties=["output"],
-        sort={"completed_at": -1},
-        load=load,
-    )
-    return None if doc is None else doc["output"]
+    the fields kept in additional stores, e.g. ``data``, read in).
+
+    With ``load``, a document whose data never reached the data store is passed over: jobflow
+    writes the document first and its data second, so a process killed between the two
+    writes leaves one, and the work it stands for must be done again.
+    """
+    criteria = {"output.kind": kind, "output.key": key}
+    if not load:
+        doc = store.query_one(criteria, properties=["output"], sort={"completed_at": -1})
+        return None if doc is None else doc["output"]
+    found = list(store.query(criteria, properties=["uuid", "index"], sort={"completed_at": -1}))
+    for job in found:
+        try:
+            doc = store.query_one(
+                {"uuid": job["uuid"], "index": job["index"]}, properties=["output"], load=True
+            )
+        except KeyError:  # a data blob the document names is not in the data store
+            continue
+        return doc["output"]
+    return None
 
 
 def stored_outputs(store: JobStore, kind: str, criteria: dict | None = None) -> list[dict]:
