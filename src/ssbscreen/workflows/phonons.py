@@ -125,7 +125,8 @@ def chunked_forces(
     structures: list[Structure], potential: str, batch_size: int, chunk_atoms: int, key: str
 ) -> Response:
     """Replaced by one batched_forces job per run of cells that together hold about
-    ``chunk_atoms`` atoms, and a job that joins their forces in displacement order."""
+    ``chunk_atoms`` atoms; its output becomes the list of their outputs, in displacement
+    order (joined where read, so the forces are stored once)."""
     chunks, start, atoms = [], 0, 0
     for i, structure in enumerate(structures):
         atoms += len(structure)
@@ -140,16 +141,17 @@ def chunked_forces(
         chunk.config.expose_store = True
         chunk.name = f"{name} ({start + 1}-{stop} of {len(structures)})"
         jobs.append(chunk)
-    joined = join_forces([chunk.output for chunk in jobs])
-    joined.name = f"{name} (joined)"
-    return Response(replace=Flow([*jobs, joined], output=joined.output))
+    return Response(replace=Flow(jobs, output=[chunk.output for chunk in jobs]))
 
 
-@job(data="forces")
-def join_forces(chunks: list[dict]) -> dict:
-    """One forces output (atomate2's run_phonon_displacements fields) from consecutive chunks."""
-    fields = ("displacement_number", "forces", "uuids", "dirs")
-    return {name: [x for chunk in chunks for x in chunk[name]] for name in fields}
+def displacement_forces(forces: dict | list[dict | None] | None) -> list | None:
+    """Forces per displaced cell, in displacement order, from atomate2's
+    run_phonon_displacements output or from the consecutive outputs of batched_forces;
+    None when an output is missing (its job failed)."""
+    chunks = forces if isinstance(forces, list) else [forces]
+    if any(chunk is None for chunk in chunks):
+        return None
+    return [cell for chunk in chunks for cell in chunk["forces"]]
 
 
 def harmonic_phonons(structure: Structure, supercell_matrix, forces: list, settings: dict) -> dict:
@@ -213,12 +215,13 @@ def phonon_document(
     settings: dict,
     static_output,
     supercell_matrix: list | None,
-    forces: dict | None,
+    forces: dict | list[dict] | None,
 ) -> PhononDocument:
     """PhononDocument of a relaxed structure from the forces on its displaced supercells."""
     input_key = structure_key(input_structure) if input_structure is not None else ""
     common = {"key": key, "phase": phase, "structure_key": input_key, "settings": settings}
     common["provenance"] = Provenance(**provenance)
+    forces = displacement_forces(forces)
     if static_output is None or supercell_matrix is None or forces is None:
         stage = "relaxation or static" if static_output is None else "displaced-force"
         return PhononDocument(
@@ -228,7 +231,7 @@ def phonon_document(
             **common,
         )
     structure = static_output.output.mol_or_struct
-    result = harmonic_phonons(structure, supercell_matrix, forces["forces"], settings)
+    result = harmonic_phonons(structure, supercell_matrix, forces, settings)
     for name in ("free_energy_ev_per_atom", "entropy_ev_per_atom_k", "heat_capacity_ev_per_atom_k"):
         result[name] = [float(x) for x in result[name]]
     return PhononDocument(
@@ -236,7 +239,7 @@ def phonon_document(
         formula=structure.composition.reduced_formula,
         n_atoms=len(structure),
         supercell_matrix=np.rint(supercell_matrix).astype(int).tolist(),
-        n_displacements=len(forces["forces"]),
+        n_displacements=len(forces),
         energy_per_atom_ev=float(static_output.output.energy) / len(structure),
         imaginary_modes=result["lowest_frequency_thz"] < -settings["imaginary_tolerance_thz"],
         structure=structure,
