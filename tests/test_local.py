@@ -50,3 +50,20 @@ def test_the_exception_of_a_failed_job_reaches_the_document_it_failed(tmp_path, 
     lif = find_output(store, "calculation", "key-LiF")
     assert lif["state"] == "failed" and "LiCl" not in lif["reason"]
     assert JOB_LOG in lif["reason"]
+
+
+def test_causes_are_recorded_in_a_flow_that_reads_outputs_of_an_earlier_run(tmp_path):
+    """A job input from a job outside the flow (a campaign's earlier stage) is a graph node
+    without a job; the failure of a job inside the flow still reaches its document."""
+    store = build_job_store(f"embedded://{tmp_path / 'store'}")
+    earlier = relaxation_that_finishes("LiF")
+    run_flow_locally(earlier, store)
+    failing = relaxation_that_diverges("LiCl")
+    failing.name = "LiCl relax"
+    reads_earlier = calculation_document(
+        earlier.output, earlier.output, "LiF", "key-LiF", PROVENANCE, {}, 2, "LiF", "LiF"
+    )
+    flow = Flow([*document_flow(failing, "LiCl"), reads_earlier])
+    run_flow_locally(flow, store, allow_external_references=True)
+    store.connect()
+    assert "(LiCl relax: RuntimeError" in find_output(store, "calculation", "key-LiCl")["reason"]

@@ -59,6 +59,8 @@ def record_causes(graph: nx.DiGraph, store: JobStore, causes: dict[str, str]) ->
     or the first failure among the jobs that replaced it) in a flow's ``graph`` with that job's
     name and exception."""
     for uuid, job in graph.nodes(data="job"):
+        if job is None:  # an input from a job outside the flow (e.g. an earlier stage)
+            continue
         # jobs that replace a job at run time are named "<its name> (<part>)"
         own = [c for n, c in causes.items() if n == job.name or n.startswith(f"{job.name} (")]
         if not own:
