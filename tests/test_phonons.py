@@ -22,7 +22,7 @@ from ssbscreen.analysis.reactions import most_negative_mixture_reaction
 from ssbscreen.analysis.references import ReferenceSet, offline_reference_set
 from ssbscreen.store import build_job_store
 from ssbscreen.store.queries import stored_outputs
-from ssbscreen.workflows.campaign import Campaign, plan_campaign
+from ssbscreen.workflows.campaign import Campaign, plan_campaign, run_campaign
 from ssbscreen.workflows.local import run_flow_locally
 from ssbscreen.workflows.phonons import BATCHED_FORCES, PhasePhononMaker, chgnet_forces
 
@@ -259,6 +259,24 @@ def test_campaign_plans_each_phase_phonons_once(tmp_path):
             Campaign(reactions=[("Li2O2", "Li", None)], temperatures_k=[-5.0]),
             build_job_store(f"embedded://{tmp_path / 'store'}"),
         )
+
+
+@pytest.mark.slow
+def test_a_campaign_reads_stored_and_new_phonons_together(tmp_path):
+    """Li's phonons stored by one campaign, LiCl's and Cl2's computed by the next: its hull at
+    298 K takes both (the stored document enters without its references to the data store)."""
+    store = build_job_store(f"embedded://{tmp_path / 'store'}")
+    run_campaign(Campaign(hulls=["Li"], temperatures_k=[298.0], phonon_min_length_a=6.0), store)
+    stored = {d["key"] for d in stored_outputs(store, "phonon")}
+    results = run_campaign(
+        Campaign(hulls=["LiCl"], temperatures_k=[298.0], phonon_min_length_a=6.0), store
+    )
+    (hull,) = [h for h in results["hull"] if h["temperature_k"] == 298.0]
+    assert hull["e_above_hull_ev_per_atom"] == 0.0  # LiCl is stable at 298 K as at 0 K
+    phonons = stored_outputs(store, "phonon")
+    assert {d["phase"] for d in phonons} >= {"Li", "LiCl", "Cl2"}
+    assert len(stored & {d["key"] for d in phonons}) == len(stored)  # Li's reused, not redone
+    assert len(list(store.query({"output.kind": "phonon"}))) == len(phonons)
 
 
 def test_campaign_phonon_supercells_follow_the_length_given(tmp_path):

@@ -48,6 +48,12 @@ def find_output(store: JobStore, kind: str, key: str, load: bool = False) -> dic
     return None
 
 
+def without_stored_data(output: dict) -> dict:
+    """A stored output without its fields kept in additional stores (e.g. a phonon DOS): they
+    are references to blobs that would be decoded as the objects they stand for."""
+    return {k: v for k, v in output.items() if not (isinstance(v, dict) and "blob_uuid" in v)}
+
+
 def stored_outputs(store: JobStore, kind: str, criteria: dict | None = None) -> list[dict]:
     """All stored output documents of one kind (the latest per key), optionally filtered."""
     latest: dict[str, tuple[dict, str]] = {}

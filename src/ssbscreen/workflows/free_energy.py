@@ -10,7 +10,7 @@ from pymatgen.core import Composition, Structure
 
 from ssbscreen.analysis.free_energy import check_temperature, structure_key
 from ssbscreen.analysis.references import ReferenceSet
-from ssbscreen.store.queries import find_output
+from ssbscreen.store.queries import find_output, without_stored_data
 from ssbscreen.workflows.interfaces import reaction_document, scan_document
 from ssbscreen.workflows.phonons import PhasePhononMaker
 from ssbscreen.workflows.stability import hull_document, window_document
@@ -52,7 +52,9 @@ def plan_temperatures(
         if key not in outputs:
             stored = find_output(store, "phonon", key)
             if stored is not None and stored["state"] == "successful":
-                outputs[key] = stored
+                # free energies only: jobflow decodes the values of a job input that also
+                # holds references, and a data reference does not decode
+                outputs[key] = without_stored_data(stored)
             else:
                 flow = maker.make(structure, name, source_key)
                 flows.append(flow)
