@@ -20,6 +20,7 @@ from ssbscreen.analysis.free_energy import (
 )
 from ssbscreen.analysis.reactions import most_negative_mixture_reaction
 from ssbscreen.analysis.references import ReferenceSet, offline_reference_set
+from ssbscreen.analysis.tables import render
 from ssbscreen.store import build_job_store
 from ssbscreen.store.queries import stored_outputs
 from ssbscreen.workflows.campaign import Campaign, plan_campaign, run_campaign
@@ -110,13 +111,16 @@ def test_reaction_free_energy_by_hand(licl, reference):
     at_0k = most_negative_mixture_reaction([li2o2, li], subset)
     assert set(at_0k.products) == {"Li2O"}
     for temperature in (253.0, 298.0, 333.0):
-        ref_t, (li2o2_t, li_t) = free_energy_space(subset, [li2o2, li], phonons, temperature)
+        ref_t, (li2o2_t, li_t), unstable = free_energy_space(
+            subset, [li2o2, li], phonons, temperature
+        )
         at_t = most_negative_mixture_reaction([li2o2_t, li_t], ref_t)
         f = {p["formula"]: VibrationalFreeEnergy.from_document(p).at(temperature) for p in phonons}
         by_hand = (
             at_0k.reaction_energy_ev_per_atom + (6 * f["Li2O"] - 4 * f["Li2O2"] - 2 * f["Li"]) / 6
         )
         assert set(at_t.products) == {"Li2O"}
+        assert unstable == {}
         assert at_t.mixing_fractions == pytest.approx(at_0k.mixing_fractions)
         assert at_t.reaction_energy_ev_per_atom == pytest.approx(by_hand, abs=1e-9)
 
@@ -137,6 +141,35 @@ def test_bad_temperatures_and_missing_phonons(licl, reference):
     with pytest.warns(UserWarning, match=r"Imaginary modes in LiCl \(-1.50 THz\)"):
         (adjusted,) = free_energy_entries([licl_entry], phonons_by_structure([unstable]), 298.0)
     assert adjusted.energy < licl_entry.energy  # still an answer: F_vib(298 K) < 0 for LiCl
+    only_licl = ReferenceSet(reference.name, (licl_entry,), reference.model)
+    with pytest.warns(UserWarning):
+        *_, flagged = free_energy_space(only_licl, [licl_entry], [unstable], 298.0)
+    assert flagged == {"LiCl": -1.5}
+
+
+def test_tables_name_the_shown_phases_with_imaginary_modes():
+    """A reaction row at T flags its unstable reactants and products, not the rest of the
+    system; a row at 0 K has nothing to flag."""
+    at_298 = {
+        "phases": ["Li3InCl6", "Li6PS5Cl"],
+        "voltage_v_vs_li": None,
+        "reaction_energy_ev_per_atom": -0.0685,
+        "mixing_fractions": [0.339, 0.661],
+        "products": {"In2S3": 1.0, "Li3PS4": 2.0, "LiCl": 9.0},
+        "product_groups": {},
+        "temperature_k": 298.0,
+        "imaginary_modes_thz": {"Li3InCl6": -1.28, "Li3PS4": -0.15, "Cl2": -0.51},
+        "reference_set": "offline",
+        "provenance": {"model": "CHGNet", "model_version": "0.3.0"},
+    }
+    at_0k = {**at_298, "temperature_k": None, "imaginary_modes_thz": {}}
+    text = render("reaction", [at_298, at_0k])
+    assert text.rstrip().endswith(
+        "Imaginary phonon modes, left out of F_vib (dynamically unstable with this "
+        "potential): Li3InCl6 (-1.28 THz), Li3PS4 (-0.15 THz)."
+    )
+    assert "Imaginary" not in render("reaction", [at_0k])
+    assert "Imaginary" not in render("reaction", [at_298], fmt="csv")
 
 
 @pytest.mark.slow
@@ -273,6 +306,7 @@ def test_a_campaign_reads_stored_and_new_phonons_together(tmp_path):
     )
     (hull,) = [h for h in results["hull"] if h["temperature_k"] == 298.0]
     assert hull["e_above_hull_ev_per_atom"] == 0.0  # LiCl is stable at 298 K as at 0 K
+    assert set(hull["imaginary_modes_thz"]) <= {"Li", "LiCl", "Cl2"}
     phonons = stored_outputs(store, "phonon")
     assert {d["phase"] for d in phonons} >= {"Li", "LiCl", "Cl2"}
     assert len(stored & {d["key"] for d in phonons}) == len(stored)  # Li's reused, not redone

@@ -68,6 +68,11 @@ class HullDocument(BaseModel):
     temperature_k: float | None = Field(
         None, description="Free energies G = E + F_vib at this temperature (K); None: E only."
     )
+    imaginary_modes_thz: dict[str, float] = Field(
+        default_factory=dict,
+        description="At temperature_k: phases of the system with imaginary phonon modes -> "
+        "lowest frequency (THz); their F_vib leaves those modes out.",
+    )
     reference_set: str
     provenance: Provenance
 
@@ -85,6 +90,11 @@ class WindowDocument(BaseModel):
     oxidation_products: list[str] = Field(default_factory=list)
     temperature_k: float | None = Field(
         None, description="Free energies G = E + F_vib at this temperature (K); None: E only."
+    )
+    imaginary_modes_thz: dict[str, float] = Field(
+        default_factory=dict,
+        description="At temperature_k: phases of the system with imaginary phonon modes -> "
+        "lowest frequency (THz); their F_vib leaves those modes out.",
     )
     reference_set: str
     provenance: Provenance
@@ -112,6 +122,11 @@ class ReactionDocument(BaseModel):
     temperature_k: float | None = Field(
         None, description="Free energies G = E + F_vib at this temperature (K); None: E only."
     )
+    imaginary_modes_thz: dict[str, float] = Field(
+        default_factory=dict,
+        description="At temperature_k: phases of the system with imaginary phonon modes -> "
+        "lowest frequency (THz); their F_vib leaves those modes out.",
+    )
     reference_set: str
     provenance: Provenance
 
@@ -136,6 +151,11 @@ class ScanDocument(BaseModel):
     )
     temperature_k: float | None = Field(
         None, description="Free energies G = E + F_vib at this temperature (K); None: E only."
+    )
+    imaginary_modes_thz: dict[str, float] = Field(
+        default_factory=dict,
+        description="At temperature_k: phases of the system with imaginary phonon modes -> "
+        "lowest frequency (THz); their F_vib leaves those modes out.",
     )
     reference_set: str
     provenance: Provenance

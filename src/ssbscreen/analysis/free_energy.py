@@ -138,15 +138,25 @@ def free_energy_entries(
     return adjusted
 
 
+def imaginary_modes_thz(
+    entries: list[ComputedEntry], phonons: dict[str, VibrationalFreeEnergy]
+) -> dict[str, float]:
+    """Phase -> lowest phonon frequency (THz) of the entries whose phonons have imaginary
+    modes (dynamically unstable with the potential)."""
+    found = (phonons.get(structure_key(e.structure)) for e in entries if hasattr(e, "structure"))
+    return {v.phase: v.lowest_frequency_thz for v in found if v is not None and v.imaginary_modes}
+
+
 def free_energy_space(
     reference: ReferenceSet,
     phases: list[ComputedEntry],
     phonons: list,
     temperature_k: float,
-) -> tuple[ReferenceSet, list[ComputedEntry]]:
+) -> tuple[ReferenceSet, list[ComputedEntry], dict[str, float]]:
     """Reference entries of the phases' chemical system (+ Li) and the phases, at T.
 
-    Returns (reference set restricted to that system with G(T) energies, phases with G(T)).
+    Returns (reference set restricted to that system with G(T) energies, phases with G(T),
+    phase -> lowest frequency (THz) of those of them with imaginary modes).
     """
     elements = {el.symbol for p in phases for el in p.composition.elements}
     if "Li" in reference.elements:
@@ -157,6 +167,7 @@ def free_energy_space(
     return (
         ReferenceSet(reference.name, tuple(adjusted[: len(space)]), reference.model),
         adjusted[len(space) :],
+        imaginary_modes_thz([*space, *phases], by_structure),
     )
 
 

@@ -198,10 +198,40 @@ def table_rows(
     return sorted(rows, key=lambda row: (row[0], row[1]))
 
 
+def _shown_phases(kind: str, doc: dict) -> set[str]:
+    """Phases and products a row of ``kind`` names."""
+    if kind == "reaction":
+        return {*doc["phases"], *doc["products"]}
+    if kind == "hull":
+        return {doc["phase"], doc["formula"], *doc["decomposition"]}
+    if kind == "window":
+        products = [*doc["reduction_products"], *doc["oxidation_products"]]
+        return {doc["phase"], doc["formula"], *products}
+    return set(doc.get("phases", []))
+
+
+def imaginary_modes_note(kind: str, documents: list[dict]) -> str:
+    """A sentence naming the phases shown in the rows at a temperature whose phonons have
+    imaginary modes (their lowest frequency, THz), or "" when there are none."""
+    found: dict[str, float] = {}
+    for doc in documents:
+        shown = _shown_phases(kind, doc)
+        unstable = doc.get("imaginary_modes_thz") or {}
+        found.update({phase: thz for phase, thz in unstable.items() if phase in shown})
+    if not found:
+        return ""
+    listed = ", ".join(f"{phase} ({thz:.2f} THz)" for phase, thz in sorted(found.items()))
+    return (
+        f"Imaginary phonon modes, left out of F_vib (dynamically unstable with this "
+        f"potential): {listed}."
+    )
+
+
 def render(
     kind: str, documents: list[dict], fmt: str = "md", observed: list[str] | None = None
 ) -> str:
-    """One table as text in ``fmt`` ("md", "csv" or "latex")."""
+    """One table as text in ``fmt`` ("md", "csv" or "latex"); markdown ends with a note on
+    the phases with imaginary phonon modes, if any row at a temperature has them."""
     header, rows = COLUMNS[kind], table_rows(kind, documents, observed)
     if fmt == "md":
         lines = [f"### {TITLES[kind]}", "", "| " + " | ".join(header) + " |"]
@@ -209,6 +239,8 @@ def render(
         lines += [
             "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows
         ]
+        note = imaginary_modes_note(kind, documents)
+        lines += ["", note] if note else []
         return "\n".join(lines) + "\n"
     if fmt == "csv":
         buffer = io.StringIO()

@@ -77,8 +77,9 @@ def reaction_document(
     reference, entries, provenance = _phase_entries(
         phases, calculations, reference_spec, voltage_v_vs_li is not None
     )
+    unstable: dict[str, float] = {}
     if temperature_k is not None:
-        reference, entries = free_energy_space(reference, entries, phonons, temperature_k)
+        reference, entries, unstable = free_energy_space(reference, entries, phonons, temperature_k)
     result = most_negative_mixture_reaction(entries, reference, voltage_v_vs_li)
     return ReactionDocument(
         key=key,
@@ -93,6 +94,7 @@ def reaction_document(
         product_groups=group_products([p for p in result.products if p != "Li"]),
         reaction=result.reaction,
         temperature_k=temperature_k,
+        imaginary_modes_thz=unstable,
         reference_set=reference.name,
         provenance=provenance,
     )
@@ -113,8 +115,9 @@ def scan_document(
     """Reaction energies of the phases from start to stop (V vs Li/Li+) and the onsets; with
     free energies at ``temperature_k`` (K) when given."""
     reference, entries, provenance = _phase_entries(phases, calculations, reference_spec, True)
+    unstable: dict[str, float] = {}
     if temperature_k is not None:
-        reference, entries = free_energy_space(reference, entries, phonons, temperature_k)
+        reference, entries, unstable = free_energy_space(reference, entries, phonons, temperature_k)
     scan = voltage_scan(entries, reference, start_v_vs_li, stop_v_vs_li)
     return ScanDocument(
         key=key,
@@ -128,6 +131,7 @@ def scan_document(
         if scan.interface_onset_v_vs_li is None
         else round(scan.interface_onset_v_vs_li, 4),
         temperature_k=temperature_k,
+        imaginary_modes_thz=unstable,
         reference_set=reference.name,
         provenance=provenance,
     )

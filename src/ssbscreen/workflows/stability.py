@@ -201,8 +201,11 @@ def hull_document(
     phonons: phonon documents of every entry of the phase's system, when temperature_k is set.
     """
     calculation, reference, entry = _phase_on_reference(phase, calculation, reference_spec)
+    unstable: dict[str, float] = {}
     if temperature_k is not None:
-        reference, (entry,) = free_energy_space(reference, [entry], phonons, temperature_k)
+        reference, (entry,), unstable = free_energy_space(
+            reference, [entry], phonons, temperature_k
+        )
     result = hull_result(entry, reference)
     return HullDocument(
         key=key,
@@ -211,6 +214,7 @@ def hull_document(
         e_above_hull_ev_per_atom=round(result.e_above_hull_ev_per_atom, 6),
         decomposition={k: round(v, 6) for k, v in result.decomposition.items()},
         temperature_k=temperature_k,
+        imaginary_modes_thz=unstable,
         reference_set=reference.name,
         provenance=_provenance(calculation, reference),
     )
@@ -229,8 +233,11 @@ def window_document(
     calculation, reference, entry = _phase_on_reference(
         phase, calculation, reference_spec, extra_elements={"Li"}
     )
+    unstable: dict[str, float] = {}
     if temperature_k is not None:
-        reference, (entry,) = free_energy_space(reference, [entry], phonons, temperature_k)
+        reference, (entry,), unstable = free_energy_space(
+            reference, [entry], phonons, temperature_k
+        )
     window = electrochemical_window(entry, reference)
     return WindowDocument(
         key=key,
@@ -241,6 +248,7 @@ def window_document(
         reduction_products=window.reduction_products,
         oxidation_products=window.oxidation_products,
         temperature_k=temperature_k,
+        imaginary_modes_thz=unstable,
         reference_set=reference.name,
         provenance=_provenance(calculation, reference),
     )
