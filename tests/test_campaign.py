@@ -9,6 +9,7 @@ from ssbscreen.analysis.tables import render_all
 from ssbscreen.cli import main
 from ssbscreen.store import build_job_store
 from ssbscreen.store.queries import stored_outputs
+from ssbscreen.workflows import interfaces
 from ssbscreen.workflows.campaign import Campaign, plan_campaign, run_campaign
 
 pytestmark = pytest.mark.slow
@@ -85,6 +86,32 @@ def test_cli_answers_and_table_from_store(embedded_results, capsys):
     assert set(react) >= {"phases", "mixing_ratio", "products", "reaction", "reference_set"}
     assert main(["table", "--format", "latex", "--store", uri]) == 0
     assert r"\begin{tabular}" in capsys.readouterr().out
+
+
+def test_run_says_which_results_failed_and_a_rerun_computes_them(
+    embedded_results, tmp_path, capsys, monkeypatch
+):
+    """A result job that raises: the table comes without it, one warning says how many are
+    missing, the exit status is 1; the same command then computes only that result."""
+    uri, _ = embedded_results
+    path = tmp_path / "campaign.yaml"
+    path.write_text(
+        "name: partial\nmodel: chgnet\nreferences: offline\n"
+        "screen: {reactions: [[Li3InCl6, Li2S, null], [Li3InCl6, Li2S, 2.0]]}\n"
+    )
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the reaction program did not converge")
+
+    monkeypatch.setattr(interfaces, "most_negative_mixture_reaction", broken)
+    assert main(["run", str(path), "--store", uri]) == 1
+    out, err = capsys.readouterr()
+    assert "warning: 1 of 2 reaction results could not be computed" in err
+    assert r"Li3InCl6 \| Li2S | chemical" in out and "| 2.00 |" not in out
+    monkeypatch.undo()
+    assert main(["run", str(path), "--store", uri]) == 0
+    out, err = capsys.readouterr()
+    assert "computing 1 job(s)" in err and "| 2.00 |" in out
 
 
 @pytest.mark.parametrize(

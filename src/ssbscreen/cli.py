@@ -235,7 +235,8 @@ def _campaign_from_args(args, hulls=(), windows=(), reactions=(), scans=()):
     )
 
 
-def _run(campaign, store_uri):
+def _run(campaign, store_uri) -> tuple[dict[str, list[dict]], bool]:
+    """Run a campaign; (its result documents, whether every planned result was computed)."""
     from ssbscreen.store import build_job_store
     from ssbscreen.workflows.campaign import plan_campaign, run_campaign
 
@@ -244,11 +245,22 @@ def _run(campaign, store_uri):
     if not plan.is_empty:
         campaign.engine.check_runnable()
         print(f"computing {plan.n_jobs} job(s) ...", file=sys.stderr)
-    return run_campaign(campaign, store)
+    results = run_campaign(campaign, store)
+    complete = True
+    for kind, keys in plan.result_keys.items():
+        if len(results[kind]) < len(keys):
+            complete = False
+            print(
+                f"warning: {len(keys) - len(results[kind])} of {len(keys)} {kind} results "
+                "could not be computed: their jobs raised (the log above names each error); "
+                "rerunning the same command computes only those.",
+                file=sys.stderr,
+            )
+    return results, complete
 
 
 def _single(kind: str, args, campaign) -> int:
-    results = _run(campaign, args.store)
+    results, _ = _run(campaign, args.store)
     temperature = getattr(args, "temperature", None)
     docs = [d for d in results[kind] if d.get("temperature_k") == temperature]
     if not docs:
@@ -365,12 +377,14 @@ def _run_file(args) -> int:
 
     content = read_campaign_file(args.file)
     store = build_job_store(args.store)
+    incomplete = False
     if "screen" in content:
         campaign = screen_campaign(content)
-        results = _run(campaign, args.store)
+        results, complete = _run(campaign, args.store)
         observed = content["screen"].get("observed_products")
         kinds = ("hull", "window", "reaction", "scan")
         print(render_all({k: results[k] for k in kinds}, observed=observed))
+        incomplete = not complete
     if "doping" in content:
         overrides = {
             key: value
@@ -394,7 +408,7 @@ def _run_file(args) -> int:
         docs = [d for d in stored_outputs(store, "migration") if d["campaign"] == name]
         print(render("migration", docs))
         print(render("percolation", docs))
-    return 0
+    return 1 if incomplete else 0
 
 
 def _query(args) -> int:
@@ -519,7 +533,7 @@ def _demo(args) -> int:
     campaign = system1_campaign(args.model.lower())
     print("ssbscreen demo: Li3InCl6-coated NCA with Li6PS5Cl (MISSION.md system 1)")
     print(f"engine: {campaign.engine.spec.model_name}; reference set: {campaign.reference.source}")
-    results = _run(campaign, args.store)
+    results, _ = _run(campaign, args.store)
     failed = [c for c in results["calculation"] if c["state"] != "successful"]
     for calc in failed:
         print(f"failed: {calc['phase']}: {calc['reason']}", file=sys.stderr)
