@@ -187,8 +187,9 @@ def test_batched_forces_match_the_ase_calculator(reference):
 
 @pytest.mark.slow
 def test_forces_in_chunks_are_kept_and_reused_by_a_rerun(tmp_path, reference, licl, monkeypatch):
-    """One forces job per displaced cell (chunk_atoms=1): the same phonons as one job, and a
-    rerun of the whole flow on the same store evaluates the potential no more."""
+    """One forces job per displaced cell (chunk_atoms=1): the same phonons as one job; a rerun
+    of the whole flow on the same store evaluates the potential no more and stores no second
+    copy of the forces; a chunk whose forces never reached the data store is recomputed."""
     calls = []
 
     def counted(structures, batch_size):
@@ -205,14 +206,13 @@ def test_forces_in_chunks_are_kept_and_reused_by_a_rerun(tmp_path, reference, li
         assert calls == [1, 1]
         run_flow_locally(maker.make(structure, "LiCl"), store)
         assert calls == [1, 1]
-        # a chunk whose forces never reached the data store (a run killed between jobflow's
-        # two writes) is passed over for an older copy, and with none left it is recomputed
-        first = _chunk_outputs(store, "LiCl forces (1-1 of 2)")
-        second = _chunk_outputs(store, "LiCl forces (2-2 of 2)")
-        _drop_forces(store, first[:1])
-        _drop_forces(store, second)
+        assert len(_stored_forces(store)) == 2  # the rerun's chunks refer to the first run's
+        # as left by a run killed between jobflow's two writes (document, then data)
+        (second,) = _stored_forces(store, "LiCl forces (2-2 of 2)")
+        store.additional_stores["data"].remove_docs({"blob_uuid": second["forces"]["blob_uuid"]})
         run_flow_locally(maker.make(structure, "LiCl"), store)
     assert calls == [1, 1, 1]
+    assert len(_stored_forces(store)) == 3
     names = {doc["name"] for doc in store.query({"name": {"$regex": "^LiCl forces"}})}
     # the replaced job and its chunks: the forces are stored once, by the chunks
     assert names == {"LiCl forces", "LiCl forces (1-1 of 2)", "LiCl forces (2-2 of 2)"}
@@ -223,6 +223,12 @@ def test_forces_in_chunks_are_kept_and_reused_by_a_rerun(tmp_path, reference, li
         assert doc["free_energy_ev_per_atom"] == pytest.approx(
             licl["free_energy_ev_per_atom"], abs=1e-5
         )
+
+
+def _stored_forces(store, name: str = "") -> list[dict]:
+    """Outputs holding forces (as data references) of the chunk jobs called ``name`` (all)."""
+    query = {"output.kind": "phonon_forces", **({"name": name} if name else {})}
+    return [d["output"] for d in store.query(query)]
 
 
 @pytest.mark.slow
@@ -239,16 +245,6 @@ def test_one_static_job_per_displacement_gives_the_same_phonons(tmp_path, refere
     assert doc["free_energy_ev_per_atom"] == pytest.approx(
         licl["free_energy_ev_per_atom"], abs=1e-4
     )
-
-
-def _chunk_outputs(store, name: str) -> list[dict]:
-    """Outputs of the forces jobs called ``name``, newest first (forces as data references)."""
-    return [d["output"] for d in store.query({"name": name}, sort={"completed_at": -1})]
-
-
-def _drop_forces(store, outputs: list[dict]) -> None:
-    for output in outputs:
-        store.additional_stores["data"].remove_docs({"blob_uuid": output["forces"]["blob_uuid"]})
 
 
 @pytest.mark.slow

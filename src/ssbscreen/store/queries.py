@@ -9,6 +9,7 @@ phase names (reactions, scans, hulls) is checked on the returned documents.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cache
 
 from jobflow import JobStore
@@ -24,28 +25,34 @@ PHASE_FIELDS = {
 }
 
 
-def find_output(store: JobStore, kind: str, key: str, load: bool = False) -> dict | None:
-    """The latest stored output document of ``kind`` with ``key``, or None (``load``: with
-    the fields kept in additional stores, e.g. ``data``, read in).
+def stored_jobs(store: JobStore, kind: str, key: str, load: bool = False) -> Iterator[dict]:
+    """Stored jobs (``uuid``, ``index``, ``output``) whose output is of ``kind`` with ``key``,
+    newest first (``load``: with the fields kept in additional stores, e.g. ``data``, read in).
 
-    With ``load``, a document whose data never reached the data store is passed over: jobflow
+    With ``load``, a job whose data never reached the data store is passed over: jobflow
     writes the document first and its data second, so a process killed between the two
     writes leaves one, and the work it stands for must be done again.
     """
     criteria = {"output.kind": kind, "output.key": key}
+    properties = ["uuid", "index", "output"]
+    newest = {"completed_at": -1}
     if not load:
-        doc = store.query_one(criteria, properties=["output"], sort={"completed_at": -1})
-        return None if doc is None else doc["output"]
-    found = list(store.query(criteria, properties=["uuid", "index"], sort={"completed_at": -1}))
-    for job in found:
+        yield from store.query(criteria, properties=properties, sort=newest)
+        return
+    for job in list(store.query(criteria, properties=["uuid", "index"], sort=newest)):
         try:
             doc = store.query_one(
-                {"uuid": job["uuid"], "index": job["index"]}, properties=["output"], load=True
+                {"uuid": job["uuid"], "index": job["index"]}, properties=properties, load=True
             )
         except KeyError:  # a data blob the document names is not in the data store
             continue
-        return doc["output"]
-    return None
+        yield doc
+
+
+def find_output(store: JobStore, kind: str, key: str, load: bool = False) -> dict | None:
+    """The latest stored output document of ``kind`` with ``key`` (see stored_jobs), or None."""
+    job = next(stored_jobs(store, kind, key, load), None)
+    return None if job is None else job["output"]
 
 
 def without_stored_data(output: dict) -> dict:

@@ -27,7 +27,7 @@ from atomate2.common.jobs.phonons import (
 )
 from atomate2.common.schemas.phonons import PhononBSDOSDoc
 from atomate2.forcefields.jobs import ForceFieldStaticMaker
-from jobflow import CURRENT_JOB, Flow, Job, Maker, OnMissing, Response, job
+from jobflow import CURRENT_JOB, Flow, Job, Maker, OnMissing, OutputReference, Response, job
 from phonopy import Phonopy
 from phonopy.phonon.band_structure import get_band_qpoints_and_path_connections
 from pymatgen.core import Structure
@@ -43,7 +43,7 @@ from ruamel.yaml import YAML
 
 from ssbscreen.analysis.free_energy import structure_key
 from ssbscreen.schemas import PhononDocument, Provenance, content_key
-from ssbscreen.store.queries import find_output
+from ssbscreen.store.queries import stored_jobs
 from ssbscreen.workflows.batched import chgnet_predictions
 from ssbscreen.workflows.engines import NO_FILES, MLIPEngine
 from ssbscreen.workflows.local import JOB_LOG
@@ -101,14 +101,14 @@ def displaced_cells_key(structures: list[Structure], phonon_key: str) -> str:
 @job(data="forces")
 def batched_forces(
     structures: list[Structure], potential: str, batch_size: int, key: str, first: int = 0
-) -> dict:
+) -> dict | OutputReference:
     """Forces (eV/Angstrom) on displaced supercells ``first``, ``first + 1``, ... from batched
-    potential calls; a stored output with the same ``key`` is returned instead of recomputed.
-    """
+    potential calls; when a job with the same ``key`` is stored whole, a reference to its
+    output instead (resolved where read, so the forces are not stored again)."""
     store = CURRENT_JOB.store
-    stored = None if store is None else find_output(store, "phonon_forces", key, load=True)
+    stored = None if store is None else next(stored_jobs(store, "phonon_forces", key, True), None)
     if stored is not None:
-        return stored
+        return OutputReference(stored["uuid"])
     forces = BATCHED_FORCES[potential](structures, batch_size)
     return {
         "kind": "phonon_forces",
