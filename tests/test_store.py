@@ -18,6 +18,7 @@ from ssbscreen.store import (
     redact_uri,
     resolve_store_uri,
 )
+from ssbscreen.store.queries import find_output, stored_jobs
 
 BIG_N = 50_000
 pytestmark = pytest.mark.filterwarnings("ignore:Some jobs are not connected")
@@ -42,6 +43,28 @@ def _run_tiny_flow(store):
     big = make_big(BIG_N)
     run_locally(Flow([first, second, big]), store=store, ensure_success=True)
     return second, big
+
+
+@job(data="big")
+def keyed_big(key: str) -> dict:
+    """A keyed output whose list goes to the additional store ``data``."""
+    return {"kind": "big", "key": key, "big": [1, 2, 3]}
+
+
+def _check_jobs_without_their_data_are_passed_over(store) -> None:
+    """As a run killed between jobflow's two writes leaves a job: document, but no data."""
+    older, newer = keyed_big("k"), keyed_big("k")
+    run_locally(older, store=store, ensure_success=True)
+    run_locally(newer, store=store, ensure_success=True)
+    store.connect()
+    try:
+        assert [j["uuid"] for j in stored_jobs(store, "big", "k")] == [newer.uuid, older.uuid]
+        blob = find_output(store, "big", "k")["big"]["blob_uuid"]
+        store.additional_stores["data"].remove_docs({"blob_uuid": blob})
+        complete = [j["uuid"] for j in stored_jobs(store, "big", "k", complete=True)]
+        assert complete == [older.uuid]
+    finally:
+        store.close()
 
 
 def _check_readback(store, sum_uuid: str, big_uuid: str) -> None:
@@ -125,6 +148,10 @@ def test_embedded_flow_roundtrip(tmp_path, monkeypatch):
     _check_readback(build_job_store(workdir=tmp_path), second.uuid, big.uuid)
 
 
+def test_embedded_jobs_without_their_data_are_passed_over(tmp_path):
+    _check_jobs_without_their_data_are_passed_over(build_job_store(f"embedded://{tmp_path}"))
+
+
 def test_embedded_persists_across_processes(tmp_path, monkeypatch):
     monkeypatch.delenv(ENV_VAR, raising=False)
     uri = f"embedded://{tmp_path / 'store'}"
@@ -180,6 +207,11 @@ def test_embedded_persists_across_processes(tmp_path, monkeypatch):
 def test_mongo_flow_roundtrip(mongo_uri):
     second, big = _run_tiny_flow(build_job_store(mongo_uri))
     _check_readback(build_job_store(mongo_uri), second.uuid, big.uuid)
+
+
+@pytest.mark.slow
+def test_mongo_jobs_without_their_data_are_passed_over(mongo_uri):
+    _check_jobs_without_their_data_are_passed_over(build_job_store(mongo_uri))
 
 
 @pytest.mark.slow

@@ -377,14 +377,13 @@ def _run_file(args) -> int:
 
     content = read_campaign_file(args.file)
     store = build_job_store(args.store)
-    incomplete = False
+    complete = True
     if "screen" in content:
         campaign = screen_campaign(content)
         results, complete = _run(campaign, args.store)
         observed = content["screen"].get("observed_products")
         kinds = ("hull", "window", "reaction", "scan")
         print(render_all({k: results[k] for k in kinds}, observed=observed))
-        incomplete = not complete
     if "doping" in content:
         overrides = {
             key: value
@@ -408,7 +407,7 @@ def _run_file(args) -> int:
         docs = [d for d in stored_outputs(store, "migration") if d["campaign"] == name]
         print(render("migration", docs))
         print(render("percolation", docs))
-    return 1 if incomplete else 0
+    return 0 if complete else 1
 
 
 def _query(args) -> int:

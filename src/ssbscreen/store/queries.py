@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from functools import cache
 
 from jobflow import JobStore
+from jobflow.utils.find import find_key
+from pydash import get
 from pymatgen.core import Composition, Element
 
 # document fields that name the phases of each kind, besides ``formula`` and ``chemsys``
@@ -25,33 +27,31 @@ PHASE_FIELDS = {
 }
 
 
-def stored_jobs(store: JobStore, kind: str, key: str, load: bool = False) -> Iterator[dict]:
+def stored_jobs(store: JobStore, kind: str, key: str, complete: bool = False) -> Iterator[dict]:
     """Stored jobs (``uuid``, ``index``, ``output``) whose output is of ``kind`` with ``key``,
-    newest first (``load``: with the fields kept in additional stores, e.g. ``data``, read in).
+    newest first; fields kept in additional stores (e.g. ``data``) stay references.
 
-    With ``load``, a job whose data never reached the data store is passed over: jobflow
-    writes the document first and its data second, so a process killed between the two
-    writes leaves one, and the work it stands for must be done again.
+    ``complete``: only jobs whose data blobs are all stored. jobflow writes the document first
+    and its data second, so a process killed between the two writes leaves a job without
+    them, and the work it stands for must be done again.
     """
     criteria = {"output.kind": kind, "output.key": key}
-    properties = ["uuid", "index", "output"]
-    newest = {"completed_at": -1}
-    if not load:
-        yield from store.query(criteria, properties=properties, sort=newest)
-        return
-    for job in list(store.query(criteria, properties=["uuid", "index"], sort=newest)):
-        try:
-            doc = store.query_one(
-                {"uuid": job["uuid"], "index": job["index"]}, properties=properties, load=True
-            )
-        except KeyError:  # a data blob the document names is not in the data store
-            continue
-        yield doc
+    jobs = store.query(criteria, properties=["uuid", "index", "output"], sort={"completed_at": -1})
+    yield from (job for job in jobs if not complete or _blobs_stored(store, job["output"]))
 
 
-def find_output(store: JobStore, kind: str, key: str, load: bool = False) -> dict | None:
-    """The latest stored output document of ``kind`` with ``key`` (see stored_jobs), or None."""
-    job = next(stored_jobs(store, kind, key, load), None)
+def _blobs_stored(store: JobStore, output: dict) -> bool:
+    """Whether every data blob that ``output`` refers to is in its additional store."""
+    blobs = [get(output, route) for route in find_key(output, "blob_uuid")]
+    return all(
+        store.additional_stores[blob["store"]].count({"blob_uuid": blob["blob_uuid"]})
+        for blob in blobs
+    )
+
+
+def find_output(store: JobStore, kind: str, key: str) -> dict | None:
+    """The latest stored output document of ``kind`` with ``key``, or None."""
+    job = next(stored_jobs(store, kind, key), None)
     return None if job is None else job["output"]
 
 

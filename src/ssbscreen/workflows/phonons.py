@@ -106,9 +106,9 @@ def batched_forces(
     potential calls; when a job with the same ``key`` is stored whole, a reference to its
     output instead (resolved where read, so the forces are not stored again)."""
     store = CURRENT_JOB.store
-    stored = None if store is None else next(stored_jobs(store, "phonon_forces", key, True), None)
-    if stored is not None:
-        return OutputReference(stored["uuid"])
+    if store is not None:
+        for stored in stored_jobs(store, "phonon_forces", key, complete=True):
+            return OutputReference(stored["uuid"])  # the newest with all its data
     forces = BATCHED_FORCES[potential](structures, batch_size)
     return {
         "kind": "phonon_forces",
