@@ -88,6 +88,15 @@ def test_campaign_file_mistakes_get_one_sentence(tmp_path):
         "screen: {hulls: [LiF], temperatures_k: [298], phonon_min_length_a: 0}": (
             "phonon_min_length_a 0.0 is not a length"
         ),
+        "screen: {hulls: [LiF], temperatures_k: [298], gas_pressures_bar: [0.2]}": (
+            "gas_pressures_bar [0.2] is not a mapping"
+        ),
+        "screen: {hulls: [LiF], temperatures_k: [298], gas_pressures_bar: {N2: 1}}": (
+            "'N2' is not a gas with an ideal-gas model here"
+        ),
+        "screen: {hulls: [LiF], temperatures_k: [298], gas_pressures_bar: {O2: 0}}": (
+            "The O2 pressure 0 bar is not a positive number"
+        ),
     }
     for text, message in cases.items():
         path = tmp_path / "bad.yaml"

@@ -2,6 +2,7 @@
 stable with CHGNet; a reaction free energy at T is the 0 K energy plus the vibrational terms."""
 
 import copy
+import json
 import warnings
 
 import numpy as np
@@ -18,9 +19,11 @@ from ssbscreen.analysis.free_energy import (
     phonons_by_structure,
     structure_key,
 )
+from ssbscreen.analysis.hull import hull_result
 from ssbscreen.analysis.reactions import most_negative_mixture_reaction
 from ssbscreen.analysis.references import ReferenceSet, offline_reference_set
 from ssbscreen.analysis.tables import render
+from ssbscreen.cli import main
 from ssbscreen.store import build_job_store
 from ssbscreen.store.queries import stored_outputs
 from ssbscreen.workflows.campaign import Campaign, plan_campaign, run_campaign
@@ -111,7 +114,7 @@ def test_reaction_free_energy_by_hand(licl, reference):
     at_0k = most_negative_mixture_reaction([li2o2, li], subset)
     assert set(at_0k.products) == {"Li2O"}
     for temperature in (253.0, 298.0, 333.0):
-        ref_t, (li2o2_t, li_t), unstable = free_energy_space(
+        ref_t, (li2o2_t, li_t), unstable, _ = free_energy_space(
             subset, [li2o2, li], phonons, temperature
         )
         at_t = most_negative_mixture_reaction([li2o2_t, li_t], ref_t)
@@ -133,8 +136,10 @@ def test_bad_temperatures_and_missing_phonons(licl, reference):
     with pytest.raises(ValueError, match="above the computed phonon grid"):
         vib.at(licl["temperatures_k"][-1] + 50)
     lithium = reference.lowest_entry("Li")
-    with pytest.raises(ValueError, match=r"No phonons for Cl2, Li, LiCl, needed"):
+    with pytest.raises(ValueError, match=r"No phonons for Li, LiCl, needed"):  # Cl2: a gas
         free_energy_space(reference, [lithium, reference.lowest_entry("LiCl")], [], 298.0)
+    with pytest.raises(ValueError, match=r"No phonons for Cl2, Li, LiCl, needed"):  # below 239 K
+        free_energy_space(reference, [lithium, reference.lowest_entry("LiCl")], [], 200.0)
     unstable = copy.deepcopy(licl)
     unstable.update(imaginary_modes=True, lowest_frequency_thz=-1.5)
     licl_entry = reference.lowest_entry("LiCl")
@@ -143,8 +148,8 @@ def test_bad_temperatures_and_missing_phonons(licl, reference):
     assert adjusted.energy < licl_entry.energy  # still an answer: F_vib(298 K) < 0 for LiCl
     only_licl = ReferenceSet(reference.name, (licl_entry,), reference.model)
     with pytest.warns(UserWarning):
-        *_, flagged = free_energy_space(only_licl, [licl_entry], [unstable], 298.0)
-    assert flagged == {"LiCl": -1.5}
+        space = free_energy_space(only_licl, [licl_entry], [unstable], 298.0)
+    assert space.imaginary_modes_thz == {"LiCl": -1.5}
 
 
 def test_tables_name_the_shown_phases_with_imaginary_modes():
@@ -264,7 +269,8 @@ def test_a_failed_forces_chunk_names_its_exception(tmp_path, reference, monkeypa
 
 
 def test_campaign_plans_each_phase_phonons_once(tmp_path):
-    """Two reactions in the Li-O space at three temperatures: one phonon flow per phase."""
+    """Two reactions in the Li-O space at three temperatures: one phonon flow per phase, none
+    for O2 (an ideal gas above 90 K) unless a temperature is below its boiling point."""
     campaign = Campaign(
         reactions=[("Li2O2", "Li", None), ("Li2O", "Li2O2", None)],
         temperatures_k=[253.0, 298.0, 333.0],
@@ -275,14 +281,29 @@ def test_campaign_plans_each_phase_phonons_once(tmp_path):
         "phonons Li",
         "phonons Li2O",
         "phonons Li2O2",
-        "phonons O2",
     ]
     assert len(plan.result_keys["reaction"]) == 2 + 2 * 3
     # stages run one after the other: every phase's phonons are stored before the next starts
-    # (all four are reference phases here: there is no calculations stage)
+    # (all three are reference phases here: there is no calculations stage)
     stages = [stage.name for stage in plan.flow.jobs]
     assert stages == [*(f.name for f in phonon_flows), "results"]
     assert plan.n_jobs == sum(len(list(stage.iterflow())) for stage in plan.flow.jobs)
+    cold = plan_campaign(
+        Campaign(reactions=[("Li2O2", "Li", None)], temperatures_k=[80.0, 298.0]),
+        build_job_store(f"embedded://{tmp_path / 'store'}"),
+    )
+    assert "phonons O2" in {j.name for j in cold.flow.jobs}
+    # another O2 pressure: other results at T, the same at 0 K
+    in_air = plan_campaign(
+        Campaign(
+            reactions=campaign.reactions,
+            temperatures_k=campaign.temperatures_k,
+            gas_pressures_bar={"O2": 0.21},
+        ),
+        build_job_store(f"embedded://{tmp_path / 'store'}"),
+    )
+    keys, air_keys = plan.result_keys["reaction"], in_air.result_keys["reaction"]
+    assert keys[:2] == air_keys[:2] and not set(keys[2:]) & set(air_keys[2:])
     with pytest.raises(ValueError, match="below absolute zero"):
         plan_campaign(
             Campaign(reactions=[("Li2O2", "Li", None)], temperatures_k=[-5.0]),
@@ -290,10 +311,37 @@ def test_campaign_plans_each_phase_phonons_once(tmp_path):
         )
 
 
+def test_tables_name_the_shown_ideal_gases():
+    """A table at T ends naming the gases its rows show with their pressures (Cl2, in the
+    system but not shown, is not named); a row label names a pressure other than 1 bar."""
+    row = {
+        "phases": ["Li3InCl6", "NCM90"],
+        "voltage_v_vs_li": None,
+        "reaction_energy_ev_per_atom": -0.022,
+        "mixing_fractions": [0.429, 0.571],
+        "products": {"In2O3": 1.0, "LiCl": 9.0, "O2": 0.5},
+        "product_groups": {},
+        "temperature_k": 298.0,
+        "ideal_gases_bar": {"Cl2": 1.0, "O2": 0.21},
+        "reference_set": "offline",
+        "provenance": {"model": "CHGNet", "model_version": "0.3.0"},
+    }
+    text = render("reaction", [row])
+    assert text.rstrip().endswith(
+        "Ideal gases at the temperatures shown, not crystals: O2 (0.21 bar)."
+    )
+    assert "Ideal gases" not in render("reaction", [{**row, "ideal_gases_bar": {}}])
+    # rows at other pressures are told apart; 1 bar, the default, goes unsaid
+    assert "| Li3InCl6 \\| NCM90 at 298 K, O2 0.21 bar |" in text
+    at_1_bar = render("reaction", [{**row, "ideal_gases_bar": {"Cl2": 1.0, "O2": 1.0}}])
+    assert "| Li3InCl6 \\| NCM90 at 298 K |" in at_1_bar
+
+
 @pytest.mark.slow
 def test_a_campaign_reads_stored_and_new_phonons_together(tmp_path):
-    """Li's phonons stored by one campaign, LiCl's and Cl2's computed by the next: its hull at
-    298 K takes both (the stored document enters without its references to the data store)."""
+    """Li's phonons stored by one campaign, LiCl's computed by the next (Cl2 is a gas at 298 K):
+    its hull at 298 K takes both (the stored document enters without its references to the
+    data store)."""
     store = build_job_store(f"embedded://{tmp_path / 'store'}")
     run_campaign(Campaign(hulls=["Li"], temperatures_k=[298.0], phonon_min_length_a=6.0), store)
     stored = {d["key"] for d in stored_outputs(store, "phonon")}
@@ -302,9 +350,9 @@ def test_a_campaign_reads_stored_and_new_phonons_together(tmp_path):
     )
     (hull,) = [h for h in results["hull"] if h["temperature_k"] == 298.0]
     assert hull["e_above_hull_ev_per_atom"] == 0.0  # LiCl is stable at 298 K as at 0 K
-    assert set(hull["imaginary_modes_thz"]) <= {"Li", "LiCl", "Cl2"}
+    assert set(hull["imaginary_modes_thz"]) <= {"Li", "LiCl"}
     phonons = stored_outputs(store, "phonon")
-    assert {d["phase"] for d in phonons} >= {"Li", "LiCl", "Cl2"}
+    assert {d["phase"] for d in phonons} == {"Li", "LiCl"}
     assert len(stored & {d["key"] for d in phonons}) == len(stored)  # Li's reused, not redone
     assert len(list(store.query({"output.kind": "phonon"}))) == len(phonons)
 
@@ -322,3 +370,39 @@ def test_campaign_phonon_supercells_follow_the_length_given(tmp_path):
         sizes = [j for j, _ in plan.flow.iterflow() if j.name.endswith(" supercell")]
         assert sizes and all(j.function_args[1] == length for j in sizes)
     assert set(plans[10.0].result_keys["phonon"]).isdisjoint(plans[12.0].result_keys["phonon"])
+
+
+@pytest.mark.slow
+def test_less_oxygen_destabilises_a_peroxide(licl, reference):
+    """Li2O2 -> Li2O + 1/2 O2 at 298 K: O2 is an ideal gas, so lowering its pressure from 1 to
+    p bar lowers G(O2) by kT ln(p) / 2 per O atom, and Li2O2 (one O atom in four goes to O2)
+    rises above the Li-O hull by a quarter of that once it decomposes."""
+    li, li2o, li2o2, o2 = (reference.lowest_entry(f) for f in ("Li", "Li2O", "Li2O2", "O2"))
+    subset = ReferenceSet(reference.name, (li, li2o, li2o2, o2), reference.model)
+    phonons = [_phonons_like(licl, e, s) for e, s in ((li, 0.7), (li2o, 1.3), (li2o2, 1.1))]
+    hulls = {}
+    for pressure in (1e-20, 1e-30):
+        space = free_energy_space(subset, [li2o2], phonons, 298.0, {"O2": pressure})
+        assert space.ideal_gases_bar == {"O2": pressure}  # no phonons asked of O2
+        hulls[pressure] = hull_result(space.phases[0], space.reference)
+    for result in hulls.values():
+        assert set(result.decomposition) == {"Li2O", "O2"}
+        assert result.e_above_hull_ev_per_atom > 0
+    by_hand = -K_B_EV_PER_K * 298.0 * np.log(1e-30 / 1e-20) / 2 / 4
+    rise = hulls[1e-30].e_above_hull_ev_per_atom - hulls[1e-20].e_above_hull_ev_per_atom
+    assert rise == pytest.approx(by_hand, rel=1e-4)
+
+
+@pytest.mark.slow
+def test_cli_hull_at_a_temperature_names_its_gases(tmp_path, capsys):
+    """ssbscreen hull LiCl --temperature 298: phonons of Li and LiCl only (Cl2 boils at 239 K),
+    LiCl on the hull, and the answer names Cl2 as an ideal gas at 1 bar."""
+    uri = f"embedded://{tmp_path / 'store'}"
+    assert main(["hull", "LiCl", "--temperature", "298", "--json", "--store", uri]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["temperature_k"] == 298.0
+    assert out["e_above_hull_ev_per_atom"] == 0.0
+    assert out["ideal_gases_bar"] == {"Cl2": 1.0}
+    store = build_job_store(uri)
+    store.connect()
+    assert {d["phase"] for d in stored_outputs(store, "phonon")} == {"Li", "LiCl"}

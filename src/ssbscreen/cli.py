@@ -298,6 +298,9 @@ def _single(kind: str, args, campaign) -> int:
     out["reference_set"] = doc["reference_set"]
     out["model"] = doc["provenance"]["model"]
     out["temperature_k"] = doc.get("temperature_k")
+    if temperature is not None:
+        out["imaginary_modes_thz"] = doc["imaginary_modes_thz"]
+        out["ideal_gases_bar"] = doc["ideal_gases_bar"]
     if args.json:
         print(json.dumps(out))
     else:

@@ -73,6 +73,11 @@ class HullDocument(BaseModel):
         description="At temperature_k: phases of the system with imaginary phonon modes -> "
         "lowest frequency (THz); their F_vib leaves those modes out.",
     )
+    ideal_gases_bar: dict[str, float] = Field(
+        default_factory=dict,
+        description="At temperature_k: elemental gases of the system, taken as ideal gases "
+        "instead of crystals -> partial pressure (bar).",
+    )
     reference_set: str
     provenance: Provenance
 
@@ -95,6 +100,11 @@ class WindowDocument(BaseModel):
         default_factory=dict,
         description="At temperature_k: phases of the system with imaginary phonon modes -> "
         "lowest frequency (THz); their F_vib leaves those modes out.",
+    )
+    ideal_gases_bar: dict[str, float] = Field(
+        default_factory=dict,
+        description="At temperature_k: elemental gases of the system, taken as ideal gases "
+        "instead of crystals -> partial pressure (bar).",
     )
     reference_set: str
     provenance: Provenance
@@ -127,6 +137,11 @@ class ReactionDocument(BaseModel):
         description="At temperature_k: phases of the system with imaginary phonon modes -> "
         "lowest frequency (THz); their F_vib leaves those modes out.",
     )
+    ideal_gases_bar: dict[str, float] = Field(
+        default_factory=dict,
+        description="At temperature_k: elemental gases of the system, taken as ideal gases "
+        "instead of crystals -> partial pressure (bar).",
+    )
     reference_set: str
     provenance: Provenance
 
@@ -156,6 +171,11 @@ class ScanDocument(BaseModel):
         default_factory=dict,
         description="At temperature_k: phases of the system with imaginary phonon modes -> "
         "lowest frequency (THz); their F_vib leaves those modes out.",
+    )
+    ideal_gases_bar: dict[str, float] = Field(
+        default_factory=dict,
+        description="At temperature_k: elemental gases of the system, taken as ideal gases "
+        "instead of crystals -> partial pressure (bar).",
     )
     reference_set: str
     provenance: Provenance

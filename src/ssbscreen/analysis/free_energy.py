@@ -4,7 +4,8 @@ Each entry of a hull, window or reaction gets its vibrational Helmholtz free ene
 (harmonic, per atom, from PhononDocument) as an energy adjustment, so the existing hull, window
 and reaction functions work unchanged on the adjusted entries. A phase without phonons is never
 counted as F_vib = 0: it is named in a ValueError (harmonic approximation; the pV term and
-thermal expansion are neglected for solids).
+thermal expansion are neglected for solids). O2, F2 and Cl2 above their boiling points are ideal
+gases at given partial pressures instead (analysis/ideal_gas.py) and need no phonons.
 """
 
 from __future__ import annotations
@@ -12,13 +13,23 @@ from __future__ import annotations
 import copy
 import warnings
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from pymatgen.core import Structure
 from pymatgen.entries.computed_entries import ComputedEntry, ConstantEnergyAdjustment
 
+from ssbscreen.analysis.ideal_gas import (
+    STANDARD_PRESSURE_BAR,
+    check_gas_pressures,
+    gas_at,
+    gas_free_energy_ev_per_atom,
+)
 from ssbscreen.analysis.references import ReferenceSet
 from ssbscreen.schemas import content_key
+
+# the free-energy model of results at a temperature; part of their store keys
+FREE_ENERGY_MODEL = "harmonic phonons; O2, F2, Cl2 ideal gases above their boiling points"
 
 
 def structure_key(structure: Structure) -> str:
@@ -94,34 +105,52 @@ def phonons_by_structure(documents: list) -> dict[str, VibrationalFreeEnergy]:
     return found
 
 
+def gas_pressure_bar(formula: str, gas_pressures_bar: dict[str, float] | None) -> float:
+    """Partial pressure (bar) of the gas ``formula``: as given, else the standard 1 bar."""
+    return float((gas_pressures_bar or {}).get(formula, STANDARD_PRESSURE_BAR))
+
+
 def free_energy_entries(
     entries: list[ComputedEntry],
     phonons: dict[str, VibrationalFreeEnergy],
     temperature_k: float,
+    gas_pressures_bar: dict[str, float] | None = None,
 ) -> list[ComputedEntry]:
-    """Copies of ``entries`` with F_vib(T) * N_atoms added as an energy adjustment (eV).
+    """Copies of ``entries`` with F_vib(T) * N_atoms added as an energy adjustment (eV), or
+    for an elemental gas above its boiling point its ideal-gas ZPE + H(T) - H(0) - TS at its
+    pressure (``gas_pressures_bar``: formula -> bar, 1 bar if not given).
 
     ValueError naming every phase without phonons; a warning for dynamically unstable ones
     (their imaginary modes are left out of F_vib).
     """
     check_temperature(temperature_k)
+    gas_pressures_bar = check_gas_pressures(gas_pressures_bar or {})
     missing, unstable, adjusted = [], [], []
     for entry in entries:
+        gas = gas_at(entry.composition, temperature_k)
         structure = getattr(entry, "structure", None)
         vib = None if structure is None else phonons.get(structure_key(structure))
-        if vib is None:
+        if gas is not None:
+            pressure = gas_pressure_bar(entry.composition.reduced_formula, gas_pressures_bar)
+            adjustment = ConstantEnergyAdjustment(
+                gas_free_energy_ev_per_atom(gas, temperature_k, pressure)
+                * entry.composition.num_atoms,
+                name=f"G_gas({temperature_k:g} K, {pressure:g} bar)",
+                description="Ideal gas: ZPE + H(T) - H(0) - TS",
+            )
+        elif vib is None:
             missing.append(entry.composition.reduced_formula)
             continue
-        if vib.imaginary_modes:
-            unstable.append(f"{vib.formula} ({vib.lowest_frequency_thz:.2f} THz)")
-        copied = copy.deepcopy(entry)
-        copied.energy_adjustments.append(
-            ConstantEnergyAdjustment(
+        else:
+            if vib.imaginary_modes:
+                unstable.append(f"{vib.formula} ({vib.lowest_frequency_thz:.2f} THz)")
+            adjustment = ConstantEnergyAdjustment(
                 vib.at(temperature_k) * entry.composition.num_atoms,
                 name=f"F_vib({temperature_k:g} K)",
                 description="Harmonic vibrational free energy from phonons",
             )
-        )
+        copied = copy.deepcopy(entry)
+        copied.energy_adjustments.append(adjustment)
         adjusted.append(copied)
     if missing:
         names = ", ".join(sorted(set(missing)))
@@ -139,12 +168,25 @@ def free_energy_entries(
 
 
 def imaginary_modes_thz(
-    entries: list[ComputedEntry], phonons: dict[str, VibrationalFreeEnergy]
+    entries: list[ComputedEntry], phonons: dict[str, VibrationalFreeEnergy], temperature_k: float
 ) -> dict[str, float]:
-    """Phase -> lowest phonon frequency (THz) of the entries whose phonons have imaginary
-    modes (dynamically unstable with the potential)."""
-    found = (phonons.get(structure_key(e.structure)) for e in entries if hasattr(e, "structure"))
+    """Phase -> lowest phonon frequency (THz) of the entries whose phonons at
+    ``temperature_k`` have imaginary modes (dynamically unstable with the potential)."""
+    found = (
+        phonons.get(structure_key(e.structure))
+        for e in entries
+        if hasattr(e, "structure") and gas_at(e.composition, temperature_k) is None
+    )
     return {v.phase: v.lowest_frequency_thz for v in found if v is not None and v.imaginary_modes}
+
+
+class FreeEnergySpace(NamedTuple):
+    """A chemical system at a temperature, its energies G(T) (see free_energy_space)."""
+
+    reference: ReferenceSet
+    phases: list[ComputedEntry]
+    imaginary_modes_thz: dict[str, float]  # phase -> lowest frequency, imaginary modes only
+    ideal_gases_bar: dict[str, float]  # gas -> partial pressure, the gases of the system at T
 
 
 def free_energy_space(
@@ -152,22 +194,29 @@ def free_energy_space(
     phases: list[ComputedEntry],
     phonons: list,
     temperature_k: float,
-) -> tuple[ReferenceSet, list[ComputedEntry], dict[str, float]]:
-    """Reference entries of the phases' chemical system (+ Li) and the phases, at T.
-
-    Returns (reference set restricted to that system with G(T) energies, phases with G(T),
-    phase -> lowest frequency (THz) of those of them with imaginary modes).
-    """
+    gas_pressures_bar: dict[str, float] | None = None,
+) -> FreeEnergySpace:
+    """Reference entries of the phases' chemical system (+ Li) and the phases, at T: the
+    reference set restricted to that system and the phases with G(T) energies, its phases
+    with imaginary modes and its elemental gases (``gas_pressures_bar``: formula -> bar)."""
     elements = {el.symbol for p in phases for el in p.composition.elements}
     if "Li" in reference.elements:
         elements.add("Li")
     by_structure = phonons_by_structure(phonons)
     space = reference.in_chemsys(elements)
-    adjusted = free_energy_entries([*space, *phases], by_structure, temperature_k)
-    return (
+    adjusted = free_energy_entries(
+        [*space, *phases], by_structure, temperature_k, gas_pressures_bar
+    )
+    gases = {
+        e.composition.reduced_formula
+        for e in [*space, *phases]
+        if gas_at(e.composition, temperature_k) is not None
+    }
+    return FreeEnergySpace(
         ReferenceSet(reference.name, tuple(adjusted[: len(space)]), reference.model),
         adjusted[len(space) :],
-        imaginary_modes_thz([*space, *phases], by_structure),
+        imaginary_modes_thz([*space, *phases], by_structure, temperature_k),
+        {gas: gas_pressure_bar(gas, gas_pressures_bar) for gas in sorted(gases)},
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
+from ssbscreen.analysis.ideal_gas import STANDARD_PRESSURE_BAR
 from ssbscreen.analysis.migration import percolation
 
 COLUMNS = {
@@ -192,7 +193,13 @@ def table_rows(
         raise ValueError(f"Unknown table {kind!r}; choose one of {', '.join(COLUMNS)}.")
     for row, d in zip(rows, documents, strict=True):  # free energies at T: "LiCl at 298 K"
         if d.get("temperature_k") is not None:
-            row[0] = f"{row[0]} at {d['temperature_k']:g} K"
+            # gases not at 1 bar: "Li3InCl6 | NCM90 at 298 K, O2 0.21 bar"
+            gases = "".join(
+                f", {gas} {bar:g} bar"
+                for gas, bar in sorted((d.get("ideal_gases_bar") or {}).items())
+                if bar != STANDARD_PRESSURE_BAR
+            )
+            row[0] = f"{row[0]} at {d['temperature_k']:g} K{gases}"
     provenance = [[d["reference_set"], _model(d)] for d in documents]
     rows = [row + tail for row, tail in zip(rows, provenance, strict=True)]
     return sorted(rows, key=lambda row: (row[0], row[1]))
@@ -210,28 +217,43 @@ def _shown_phases(kind: str, doc: dict) -> set[str]:
     return set(doc.get("phases", []))
 
 
-def imaginary_modes_note(kind: str, documents: list[dict]) -> str:
-    """A sentence naming the phases shown in the rows at a temperature whose phonons have
-    imaginary modes (their lowest frequency, THz), or "" when there are none."""
+def _shown(kind: str, documents: list[dict], field: str) -> dict[str, float]:
+    """The items of each document's phase -> value ``field`` whose phase its row shows."""
     found: dict[str, float] = {}
     for doc in documents:
         shown = _shown_phases(kind, doc)
-        unstable = doc.get("imaginary_modes_thz") or {}
-        found.update({phase: thz for phase, thz in unstable.items() if phase in shown})
+        found.update({k: v for k, v in (doc.get(field) or {}).items() if k in shown})
+    return dict(sorted(found.items()))
+
+
+def imaginary_modes_note(kind: str, documents: list[dict]) -> str:
+    """A sentence naming the phases shown in the rows at a temperature whose phonons have
+    imaginary modes (their lowest frequency, THz), or "" when there are none."""
+    found = _shown(kind, documents, "imaginary_modes_thz")
     if not found:
         return ""
-    listed = ", ".join(f"{phase} ({thz:.2f} THz)" for phase, thz in sorted(found.items()))
+    listed = ", ".join(f"{phase} ({thz:.2f} THz)" for phase, thz in found.items())
     return (
         f"Imaginary phonon modes, left out of F_vib (dynamically unstable with this "
         f"potential): {listed}."
     )
 
 
+def ideal_gases_note(kind: str, documents: list[dict]) -> str:
+    """A sentence naming the gases shown in the rows at a temperature, taken as ideal gases
+    (their partial pressures, bar), or "" when there are none."""
+    found = _shown(kind, documents, "ideal_gases_bar")
+    if not found:
+        return ""
+    listed = ", ".join(f"{gas} ({bar:g} bar)" for gas, bar in found.items())
+    return f"Ideal gases at the temperatures shown, not crystals: {listed}."
+
+
 def render(
     kind: str, documents: list[dict], fmt: str = "md", observed: list[str] | None = None
 ) -> str:
-    """One table as text in ``fmt`` ("md", "csv" or "latex"); markdown ends with a note on
-    the phases with imaginary phonon modes, if any row at a temperature has them."""
+    """One table as text in ``fmt`` ("md", "csv" or "latex"); markdown ends with notes on
+    the phases with imaginary phonon modes and the ideal gases of the rows at a temperature."""
     header, rows = COLUMNS[kind], table_rows(kind, documents, observed)
     if fmt == "md":
         lines = [f"### {TITLES[kind]}", "", "| " + " | ".join(header) + " |"]
@@ -239,8 +261,8 @@ def render(
         lines += [
             "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows
         ]
-        note = imaginary_modes_note(kind, documents)
-        lines += ["", note] if note else []
+        for note in (imaginary_modes_note(kind, documents), ideal_gases_note(kind, documents)):
+            lines += ["", note] if note else []
         return "\n".join(lines) + "\n"
     if fmt == "csv":
         buffer = io.StringIO()

@@ -46,6 +46,8 @@ class Campaign:
     temperatures_k: also every result with free energies G = E + F_vib(T) at these (K); the
     phonons of every phase of their chemical systems are computed once (workflows/phonons.py).
     phonon_min_length_a: shortest lattice vector of the phonon supercells (Angstrom).
+    gas_pressures_bar: partial pressures (bar) of O2, F2, Cl2, ideal gases at those
+    temperatures above their boiling points; 1 bar for a gas not given.
     """
 
     hulls: list[str] = field(default_factory=list)
@@ -58,6 +60,7 @@ class Campaign:
     max_atoms: int = 100
     temperatures_k: list[float] = field(default_factory=list)
     phonon_min_length_a: float = 12.0
+    gas_pressures_bar: dict[str, float] = field(default_factory=dict)
 
     @property
     def phases(self) -> list[str]:

@@ -25,6 +25,7 @@ screen:                      # hulls, windows, reactions and scans (Campaign fie
   observed_products: [PO_x, SO_x, P-S-P, Li2S]   # species seen by XPS, marked in the table
   temperatures_k: [253, 298, 333]   # also free energies G = E + F_vib(T) (phonons)
   phonon_min_length_a: 12            # shortest phonon supercell vector (Angstrom)
+  gas_pressures_bar: {O2: 0.21}      # ideal gases O2, F2, Cl2 at T (default 1 bar)
 migration:                   # NEB barriers (NebMaker fields) of the hops listed
   n_images: 5
   hops:
@@ -42,6 +43,7 @@ from pathlib import Path
 import yaml
 from jobflow import Flow
 
+from ssbscreen.analysis.ideal_gas import check_gas_pressures
 from ssbscreen.analysis.products import GROUPS
 from ssbscreen.analysis.references import ReferenceSpec
 from ssbscreen.analysis.screening import mixtures
@@ -71,6 +73,7 @@ SCREEN_KEYS = {
     "max_atoms",
     "temperatures_k",
     "phonon_min_length_a",
+    "gas_pressures_bar",
 }
 MATRIX_KEYS = {"coatings", "cathodes", "electrolytes", "voltages", "triples"}
 
@@ -193,6 +196,7 @@ def screen_campaign(content: dict) -> Campaign:
         max_atoms=section.get("max_atoms", 100),
         temperatures_k=[float(t) for t in section.get("temperatures_k") or []],
         phonon_min_length_a=float(section.get("phonon_min_length_a", 12.0)),
+        gas_pressures_bar=_gas_pressures(section.get("gas_pressures_bar") or {}),
     )
     if campaign.phonon_min_length_a <= 0:
         raise ValueError(
@@ -201,6 +205,16 @@ def screen_campaign(content: dict) -> Campaign:
         )
     campaign.checked_reactions()  # voltages and phase counts, before anything runs
     return campaign
+
+
+def _gas_pressures(given) -> dict[str, float]:
+    """The screen section's gas_pressures_bar, checked."""
+    if not isinstance(given, dict):
+        raise ValueError(
+            f"gas_pressures_bar {given!r} is not a mapping; give partial pressures by gas, "
+            "e.g. {O2: 0.21}."
+        )
+    return check_gas_pressures(given)
 
 
 def migration_flow(content: dict, store=None) -> Flow:

@@ -1,5 +1,6 @@
 """A campaign at temperatures: phonons of every phase its hulls, windows and reactions touch
-(computed once, reused from the store), then those results with G(T) = E + F_vib(T)."""
+(computed once, reused from the store; none for elemental gases above their boiling points),
+then those results with G(T) = E + F_vib(T)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from dataclasses import asdict
 from jobflow import Job, JobStore
 from pymatgen.core import Composition, Structure
 
-from ssbscreen.analysis.free_energy import check_temperature, structure_key
+from ssbscreen.analysis.free_energy import FREE_ENERGY_MODEL, check_temperature, structure_key
+from ssbscreen.analysis.ideal_gas import check_gas_pressures, gas_at
 from ssbscreen.analysis.references import ReferenceSet
 from ssbscreen.store.queries import find_output, without_stored_data
 from ssbscreen.workflows.interfaces import reaction_document, scan_document
@@ -37,13 +39,16 @@ def plan_temperatures(
     """Temperature jobs of a campaign (through plan_campaign's ``add``) and the phonon flows
     they need that the store lacks; returns (phonon flows, phonon document keys).
 
-    Every entry of each result's chemical system (+ Li) gets phonons; a phase's phonons are
-    computed once per plan and reused from the store afterwards.
+    Every entry of each result's chemical system (+ Li) gets phonons, except elemental gases
+    above their boiling points; a phase's phonons are computed once per plan and reused from
+    the store afterwards.
     """
     maker = PhasePhononMaker(engine=campaign.engine, min_length_a=campaign.phonon_min_length_a)
     for temperature_k in campaign.temperatures_k:
         check_temperature(temperature_k, maker.max_temperature_k)
     spec = asdict(campaign.reference)
+    gases = check_gas_pressures(campaign.gas_pressures_bar)
+    model = (FREE_ENERGY_MODEL, sorted(gases.items()))  # part of every result key
     flows: list[Job] = []
     outputs: dict = {}
 
@@ -61,23 +66,23 @@ def plan_temperatures(
                 outputs[key] = flow.output
         return outputs[key]
 
-    def space(phases) -> list:
-        """Phonon documents (or their references) of every entry of the phases' system."""
+    def space(phases, temperature_k: float) -> list:
+        """Phonon documents (or their references) of the phases' system at ``temperature_k``."""
         elements = set().union(*(_elements(p, structures[p]) for p in phases)) | {"Li"}
         found = [
             phonon(structure_key(e.structure), e.structure, e.composition.reduced_formula)
             for e in reference.in_chemsys(elements & reference.elements)
             if getattr(e, "structure", None) is not None
+            and gas_at(e.composition, temperature_k) is None
         ]
         for p in phases:
-            if structures[p] is not None:
-                calc = calculations[p]
-                structure = (
-                    Structure.from_dict(calc["structure"])
-                    if isinstance(calc, dict)
-                    else calc.structure
-                )
-                found.append(phonon(calc_keys[p], structure, p))
+            if structures[p] is None or gas_at(structures[p].composition, temperature_k):
+                continue
+            calc = calculations[p]
+            structure = (
+                Structure.from_dict(calc["structure"]) if isinstance(calc, dict) else calc.structure
+            )
+            found.append(phonon(calc_keys[p], structure, p))
         return found
 
     for t in campaign.temperatures_k:
@@ -89,11 +94,18 @@ def plan_temperatures(
                 add(
                     kind,
                     lambda key, p=phase, m=make, t=t: m(
-                        p, calculations[p], spec, key, temperature_k=t, phonons=space([p])
+                        p,
+                        calculations[p],
+                        spec,
+                        key,
+                        temperature_k=t,
+                        phonons=space([p], t),
+                        gas_pressures_bar=gases,
                     ),
                     phase,
                     calc_keys[phase],
                     t,
+                    model,
                 )
         for phases, voltage, vs_li in reactions:
             add(
@@ -107,13 +119,15 @@ def plan_temperatures(
                     v,
                     anode,
                     temperature_k=t,
-                    phonons=space(p),
+                    phonons=space(p, t),
+                    gas_pressures_bar=gases,
                 ),
                 "|".join(phases),
                 [calc_keys[n] for n in phases],
                 vs_li,
                 anode,
                 t,
+                model,
             )
         for a, b, start, stop in scans:
             add(
@@ -127,12 +141,14 @@ def plan_temperatures(
                     key,
                     anode,
                     temperature_k=t,
-                    phonons=space([a, b]),
+                    phonons=space([a, b], t),
+                    gas_pressures_bar=gases,
                 ),
                 f"{a}|{b}",
                 [calc_keys[a], calc_keys[b]],
                 [start, stop],
                 anode,
                 t,
+                model,
             )
     return flows, list(outputs)

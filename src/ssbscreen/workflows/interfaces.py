@@ -71,6 +71,7 @@ def reaction_document(
     voltage_reference: str = "Li",
     temperature_k: float | None = None,
     phonons: list | None = None,
+    gas_pressures_bar: dict[str, float] | None = None,
 ) -> ReactionDocument:
     """Most negative reaction of two or three phases over all mixing fractions (eV/atom);
     with free energies at ``temperature_k`` (K) when given."""
@@ -78,8 +79,11 @@ def reaction_document(
         phases, calculations, reference_spec, voltage_v_vs_li is not None
     )
     unstable: dict[str, float] = {}
+    gases: dict[str, float] = {}
     if temperature_k is not None:
-        reference, entries, unstable = free_energy_space(reference, entries, phonons, temperature_k)
+        reference, entries, unstable, gases = free_energy_space(
+            reference, entries, phonons, temperature_k, gas_pressures_bar
+        )
     result = most_negative_mixture_reaction(entries, reference, voltage_v_vs_li)
     return ReactionDocument(
         key=key,
@@ -95,6 +99,7 @@ def reaction_document(
         reaction=result.reaction,
         temperature_k=temperature_k,
         imaginary_modes_thz=unstable,
+        ideal_gases_bar=gases,
         reference_set=reference.name,
         provenance=provenance,
     )
@@ -111,13 +116,17 @@ def scan_document(
     voltage_reference: str = "Li",
     temperature_k: float | None = None,
     phonons: list | None = None,
+    gas_pressures_bar: dict[str, float] | None = None,
 ) -> ScanDocument:
     """Reaction energies of the phases from start to stop (V vs Li/Li+) and the onsets; with
     free energies at ``temperature_k`` (K) when given."""
     reference, entries, provenance = _phase_entries(phases, calculations, reference_spec, True)
     unstable: dict[str, float] = {}
+    gases: dict[str, float] = {}
     if temperature_k is not None:
-        reference, entries, unstable = free_energy_space(reference, entries, phonons, temperature_k)
+        reference, entries, unstable, gases = free_energy_space(
+            reference, entries, phonons, temperature_k, gas_pressures_bar
+        )
     scan = voltage_scan(entries, reference, start_v_vs_li, stop_v_vs_li)
     return ScanDocument(
         key=key,
@@ -132,6 +141,7 @@ def scan_document(
         else round(scan.interface_onset_v_vs_li, 4),
         temperature_k=temperature_k,
         imaginary_modes_thz=unstable,
+        ideal_gases_bar=gases,
         reference_set=reference.name,
         provenance=provenance,
     )

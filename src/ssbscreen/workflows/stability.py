@@ -195,16 +195,19 @@ def hull_document(
     key: str,
     temperature_k: float | None = None,
     phonons: list | None = None,
+    gas_pressures_bar: dict[str, float] | None = None,
 ) -> HullDocument:
     """Energy above hull of one phase against the reference set (free energies at T if given).
 
     phonons: phonon documents of every entry of the phase's system, when temperature_k is set.
+    gas_pressures_bar: partial pressures (bar) of its gases at T, 1 bar for those not given.
     """
     calculation, reference, entry = _phase_on_reference(phase, calculation, reference_spec)
     unstable: dict[str, float] = {}
+    gases: dict[str, float] = {}
     if temperature_k is not None:
-        reference, (entry,), unstable = free_energy_space(
-            reference, [entry], phonons, temperature_k
+        reference, (entry,), unstable, gases = free_energy_space(
+            reference, [entry], phonons, temperature_k, gas_pressures_bar
         )
     result = hull_result(entry, reference)
     return HullDocument(
@@ -215,6 +218,7 @@ def hull_document(
         decomposition={k: round(v, 6) for k, v in result.decomposition.items()},
         temperature_k=temperature_k,
         imaginary_modes_thz=unstable,
+        ideal_gases_bar=gases,
         reference_set=reference.name,
         provenance=_provenance(calculation, reference),
     )
@@ -228,15 +232,17 @@ def window_document(
     key: str,
     temperature_k: float | None = None,
     phonons: list | None = None,
+    gas_pressures_bar: dict[str, float] | None = None,
 ) -> WindowDocument:
     """Electrochemical window of one phase vs Li/Li+ (free energies at T if given)."""
     calculation, reference, entry = _phase_on_reference(
         phase, calculation, reference_spec, extra_elements={"Li"}
     )
     unstable: dict[str, float] = {}
+    gases: dict[str, float] = {}
     if temperature_k is not None:
-        reference, (entry,), unstable = free_energy_space(
-            reference, [entry], phonons, temperature_k
+        reference, (entry,), unstable, gases = free_energy_space(
+            reference, [entry], phonons, temperature_k, gas_pressures_bar
         )
     window = electrochemical_window(entry, reference)
     return WindowDocument(
@@ -249,6 +255,7 @@ def window_document(
         oxidation_products=window.oxidation_products,
         temperature_k=temperature_k,
         imaginary_modes_thz=unstable,
+        ideal_gases_bar=gases,
         reference_set=reference.name,
         provenance=_provenance(calculation, reference),
     )
