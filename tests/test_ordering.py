@@ -377,3 +377,32 @@ def test_lowest_orderings_by_annealing_on_argyrodite():
     check_search(search, structure, ARGYRODITE_OX)
     again = lowest_orderings(structure, ARGYRODITE_OX, n=4, n_restarts=6, n_sweeps=100)
     assert [o.structure for o in again.orderings] == [o.structure for o in search.orderings]
+
+
+def test_lithium_and_yttrium_vacancies_are_ordered_together():
+    """Li/vacancy on 6h and Y/vacancy on two 2d sites (a test model of the Y site disorder,
+    not a refinement: Y 1a 1.0, 2d z=0.488 0.5, 2d z=0 0.5): every assignment of both
+    sublattices in the 1x1x2 cell is scored, the orderings are exact and neutral, and the
+    lowest is the brute-force minimum."""
+    structure, ox = li3ycl6()
+    for i, site in enumerate(structure):
+        if site.label == "2d":
+            structure.replace(i, {"Y": 0.5}, coords=site.frac_coords, label="2d")
+    for coords in ([1 / 3, 2 / 3, 0.0], [2 / 3, 1 / 3, 0.0]):
+        structure.insert(len(structure), {"Y": 0.5}, coords, label="2d")
+    assert structure.composition.reduced_formula == "Li3YCl6"
+    search = lowest_orderings(structure, ox, n=10, supercell=(1, 1, 2))
+    assert search.exhaustive and search.n_total == search.n_evaluated == 70 * 924  # C(8,4) C(12,6)
+    assert len(search.orderings) == 10
+    check_search(search, structure, ox)
+    problem = build_problem(structure, ox, 200, supercell=(1, 1, 2))
+    yttrium, lithium = sorted(problem.groups, key=lambda g: len(g.indices))
+    rows = []
+    for y_sites in itertools.combinations(yttrium.indices, 4):
+        for li_sites in itertools.combinations(lithium.indices, 6):
+            row = problem.q_fixed.copy()
+            row[[*yttrium.indices, *lithium.indices]] = 0.0
+            row[list(y_sites)], row[list(li_sites)] = 3.0, 1.0
+            rows.append(row)
+    brute = ewald_energies(problem.matrix, np.array(rows))
+    assert abs(search.orderings[0].ewald_energy_ev - brute.min()) < 1e-8
