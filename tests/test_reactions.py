@@ -1,6 +1,7 @@
 """Reactions of two and three phases, voltages, scans and the screening matrix (offline set)."""
 
 import warnings
+from dataclasses import asdict
 
 import pytest
 from pymatgen.analysis.interface_reactions import (
@@ -19,10 +20,12 @@ from ssbscreen.analysis.reactions import (
     most_negative_reaction,
     voltage_scan,
 )
-from ssbscreen.analysis.references import offline_reference_set
+from ssbscreen.analysis.references import ReferenceSpec, offline_reference_set
 from ssbscreen.analysis.screening import mixtures, screening_matrix
+from ssbscreen.analysis.tables import table_rows
 from ssbscreen.analysis.voltages import get_anode, voltage_vs_li
 from ssbscreen.analysis.windows import electrochemical_window
+from ssbscreen.workflows.interfaces import reaction_document
 
 VOLTAGES = [None, 0.0, 1.0, 2.5, 4.2]
 PAIRS = [("Li3PS4", "LiCoO2"), ("Li2S", "LiNiO2"), ("LiNbO3", "Li3PS4"), ("LiF", "LiCoO2")]
@@ -106,6 +109,16 @@ def test_a_phase_does_not_react_with_itself(reference):
         result = most_negative_mixture_reaction([entry, entry, entry], reference, voltage)
         assert result.reaction_energy_ev_per_atom == 0.0
         assert result.reaction == "no reaction"
+
+
+def test_a_mixture_that_does_not_react_says_so_in_its_row():
+    """Li2S | Li: no products, no species groups (not Li2S, the reactant the LP stops at), no
+    worst mixing fraction."""
+    spec = asdict(ReferenceSpec())
+    doc = reaction_document.original(["Li2S", "Li"], [None, None], None, spec, "k").model_dump()
+    assert doc["reaction"] == "no reaction" and doc["product_groups"] == {}
+    (row,) = table_rows("reaction", [doc])
+    assert row[2:6] == ["0.0", "-", "no reaction", "-"]
 
 
 @pytest.mark.parametrize("formula", ["Li3PS4", "LiCoO2", "LiCl", "Li2S"])

@@ -28,6 +28,7 @@ from ssbscreen.analysis.hull import elements_of
 from ssbscreen.analysis.references import ReferenceSet
 
 NO_REACTION_EV = 1e-9  # energies above -this are "no reaction" (LP round-off)
+NO_REACTION = "no reaction"  # the reaction of a mixture that does not react
 TRACE = 1e-9  # amounts below this are dropped from products
 
 
@@ -296,7 +297,7 @@ class ReactionSpace:
             present = {
                 self.formulas[c]: 1.0 for c, a in zip(columns, fractions, strict=True) if a > TRACE
             }
-            return ReactionResult(0.0, fractions, present, dict(present), "no reaction", voltage)
+            return ReactionResult(0.0, fractions, present, dict(present), NO_REACTION, voltage)
         reactant_units = self._units(mixture, x)
         product_units = self._units(mixture, n)
         if voltage is not None:  # Li from or to the reservoir

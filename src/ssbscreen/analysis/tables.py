@@ -7,6 +7,7 @@ import io
 
 from ssbscreen.analysis.ideal_gas import STANDARD_PRESSURE_BAR
 from ssbscreen.analysis.migration import percolation
+from ssbscreen.analysis.reactions import NO_REACTION
 
 COLUMNS = {
     "hull": ["phase", "formula", "E_hull (meV/atom)", "decomposition", "reference set", "model"],
@@ -125,17 +126,7 @@ def table_rows(
             for d in documents
         ]
     elif kind == "reaction":
-        rows = [
-            [
-                " | ".join(d["phases"]),
-                _voltage(d),
-                _number(d["reaction_energy_ev_per_atom"], 1000, 1),
-                " : ".join(_number(x, 1, 3) for x in d.get("mixing_fractions", [])),
-                ", ".join(sorted(d["products"])),
-                _groups(d, observed),
-            ]
-            for d in documents
-        ]
+        rows = [_reaction_row(d, observed) for d in documents]
     elif kind == "scan":
         rows = [
             [
@@ -203,6 +194,21 @@ def table_rows(
     provenance = [[d["reference_set"], _model(d)] for d in documents]
     rows = [row + tail for row, tail in zip(rows, provenance, strict=True)]
     return sorted(rows, key=lambda row: (row[0], row[1]))
+
+
+def _reaction_row(doc: dict, observed: list[str] | None) -> list[str]:
+    """Phases, voltage, energy, mixing fractions, products and groups of a reaction; a mixture
+    that does not react has no worst fraction and no products ("no reaction")."""
+    reacts = doc.get("reaction") != NO_REACTION
+    fractions = " : ".join(_number(x, 1, 3) for x in doc.get("mixing_fractions", []))
+    return [
+        " | ".join(doc["phases"]),
+        _voltage(doc),
+        _number(doc["reaction_energy_ev_per_atom"], 1000, 1),
+        fractions if reacts else "-",
+        ", ".join(sorted(doc["products"])) if reacts else NO_REACTION,
+        _groups(doc, observed) if reacts else "-",
+    ]
 
 
 def _shown_phases(kind: str, doc: dict) -> set[str]:

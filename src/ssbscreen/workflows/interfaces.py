@@ -11,7 +11,11 @@ from pymatgen.core import Structure
 
 from ssbscreen.analysis.free_energy import free_energy_space
 from ssbscreen.analysis.products import group_products
-from ssbscreen.analysis.reactions import most_negative_mixture_reaction, voltage_scan
+from ssbscreen.analysis.reactions import (
+    NO_REACTION,
+    most_negative_mixture_reaction,
+    voltage_scan,
+)
 from ssbscreen.analysis.references import ReferenceSpec, phase_entry
 from ssbscreen.schemas import (
     InterfaceDocument,
@@ -95,7 +99,9 @@ def reaction_document(
         mixing_fractions=[round(x, 6) for x in result.mixing_fractions],
         mixing_ratio=round(result.mixing_ratio, 6),
         products={k: round(v, 6) for k, v in result.products.items()},
-        product_groups=group_products([p for p in result.products if p != "Li"]),
+        product_groups={}
+        if result.reaction == NO_REACTION
+        else group_products([p for p in result.products if p != "Li"]),
         reaction=result.reaction,
         temperature_k=temperature_k,
         imaginary_modes_thz=unstable,
