@@ -91,8 +91,9 @@ def test_cli_answers_and_table_from_store(embedded_results, capsys):
 def test_run_says_which_results_failed_and_a_rerun_computes_them(
     embedded_results, tmp_path, capsys, monkeypatch
 ):
-    """A result job that raises: the table comes without it, one warning says how many are
-    missing, the exit status is 1; the same command then computes only that result."""
+    """A result job that raises: the table comes without it, a warning says how many are
+    missing and names the job with its error, the exit status is 1; the same command then
+    computes only that result."""
     uri, _ = embedded_results
     path = tmp_path / "campaign.yaml"
     path.write_text(
@@ -107,6 +108,9 @@ def test_run_says_which_results_failed_and_a_rerun_computes_them(
     assert main(["run", str(path), "--store", uri]) == 1
     out, err = capsys.readouterr()
     assert "warning: 1 of 2 reaction results could not be computed" in err
+    assert (
+        "  reaction Li3InCl6|Li2S 2.0: RuntimeError: the reaction program did not converge" in err
+    )
     assert r"Li3InCl6 \| Li2S | chemical" in out and "| 2.00 |" not in out
     monkeypatch.undo()
     assert main(["run", str(path), "--store", uri]) == 0

@@ -252,10 +252,12 @@ def _run(campaign, store_uri) -> tuple[dict[str, list[dict]], bool]:
             complete = False
             print(
                 f"warning: {len(keys) - len(results[kind])} of {len(keys)} {kind} results "
-                "could not be computed: their jobs raised (the log above names each error); "
-                "rerunning the same command computes only those.",
+                "could not be computed; rerunning the same command computes only those.",
                 file=sys.stderr,
             )
+            for failure in results["failures"]:
+                if failure["job"].split(" ")[0] == kind:
+                    print(f"  {failure['job']}: {failure['reason']}", file=sys.stderr)
     return results, complete
 
 

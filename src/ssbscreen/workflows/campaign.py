@@ -257,20 +257,23 @@ def _campaign_elements(campaign: Campaign) -> set[str]:
 
 
 def run_campaign(campaign: Campaign, store: JobStore) -> dict[str, list[dict]]:
-    """Run what is missing, stage by stage, on this machine; return the result documents."""
+    """Run what is missing, stage by stage, on this machine; return the result documents by
+    kind, and under "failures" each job that raised: {"job": its name, "reason": the last
+    line of its exception}."""
     plan = plan_campaign(campaign, store)
     if not plan.is_empty:
         campaign.engine.check_runnable()  # e.g. VASP not on PATH: name the setting to fix
     # stage by stage: each phase's phonons are stored whole before the next phase starts, so
     # an interrupted campaign loses at most the stage it was in
+    causes: dict[str, str] = {}
     for stage in plan.flow.jobs:
-        run_flow_locally(
+        causes |= run_flow_locally(
             stage,
             store,
             create_folders=campaign.engine.runs_in_folders,
             allow_external_references=True,  # outputs of earlier stages, from the store
         )
-    results = {}
+    results = {"failures": [{"job": job, "reason": reason} for job, reason in causes.items()]}
     for kind, keys in plan.result_keys.items():
         results[kind] = [doc for key in keys if (doc := find_output(store, kind, key)) is not None]
     results["calculation"] = [

@@ -33,9 +33,10 @@ class _FailureLog(logging.Handler):
             self.causes[match["name"]] = (lines[-1] if lines else "unknown error")[:MAX_CAUSE_CHARS]
 
 
-def run_flow_locally(flow: Flow | Job, store: JobStore, **kwargs) -> dict:
+def run_flow_locally(flow: Flow | Job, store: JobStore, **kwargs) -> dict[str, str]:
     """run_locally(flow, store, ensure_success=False, log=False, **kwargs); every stored
-    document that a raised exception left failed names that exception."""
+    document that a raised exception left failed names that exception. Returns the name of
+    each job that raised -> the last line of its exception."""
     graph = flow.graph  # taken now: running a job replaces its input references by values
     logger = logging.getLogger("jobflow.managers.local")
     handler, level, disabled = _FailureLog(), logger.level, logger.disabled
@@ -44,14 +45,14 @@ def run_flow_locally(flow: Flow | Job, store: JobStore, **kwargs) -> dict:
     if logger.getEffectiveLevel() > logging.INFO:
         logger.setLevel(logging.INFO)
     try:
-        responses = run_locally(flow, store=store, ensure_success=False, log=False, **kwargs)
+        run_locally(flow, store=store, ensure_success=False, log=False, **kwargs)
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
         logger.disabled = disabled
     if handler.causes:
         record_causes(graph, store, handler.causes)
-    return responses
+    return handler.causes
 
 
 def record_causes(graph: nx.DiGraph, store: JobStore, causes: dict[str, str]) -> None:
