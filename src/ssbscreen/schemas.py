@@ -56,15 +56,10 @@ class CalculationDocument(BaseModel):
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
 
-class HullDocument(BaseModel):
-    """Energy above the convex hull and decomposition of one phase."""
+class StabilityResult(BaseModel):
+    """Fields of every hull, window, reaction and scan: the temperature of its free energies
+    and what was special there, its reference set and provenance."""
 
-    kind: Literal["hull"] = "hull"
-    key: str
-    phase: str
-    formula: str
-    e_above_hull_ev_per_atom: float
-    decomposition: dict[str, float] = Field(description="Product formula -> fraction.")
     temperature_k: float | None = Field(
         None, description="Free energies G = E + F_vib at this temperature (K); None: E only."
     )
@@ -82,7 +77,18 @@ class HullDocument(BaseModel):
     provenance: Provenance
 
 
-class WindowDocument(BaseModel):
+class HullDocument(StabilityResult):
+    """Energy above the convex hull and decomposition of one phase."""
+
+    kind: Literal["hull"] = "hull"
+    key: str
+    phase: str
+    formula: str
+    e_above_hull_ev_per_atom: float
+    decomposition: dict[str, float] = Field(description="Product formula -> fraction.")
+
+
+class WindowDocument(StabilityResult):
     """Electrochemical stability window vs Li/Li+ (grand potential, Li open)."""
 
     kind: Literal["window"] = "window"
@@ -93,24 +99,9 @@ class WindowDocument(BaseModel):
     oxidation_v_vs_li: float | None = Field(description="Above this the phase releases Li.")
     reduction_products: list[str] = Field(default_factory=list)
     oxidation_products: list[str] = Field(default_factory=list)
-    temperature_k: float | None = Field(
-        None, description="Free energies G = E + F_vib at this temperature (K); None: E only."
-    )
-    imaginary_modes_thz: dict[str, float] = Field(
-        default_factory=dict,
-        description="At temperature_k: phases of the system with imaginary phonon modes -> "
-        "lowest frequency (THz); their F_vib leaves those modes out.",
-    )
-    ideal_gases_bar: dict[str, float] = Field(
-        default_factory=dict,
-        description="At temperature_k: elemental gases of the system, taken as ideal gases "
-        "instead of crystals -> partial pressure (bar).",
-    )
-    reference_set: str
-    provenance: Provenance
 
 
-class ReactionDocument(BaseModel):
+class ReactionDocument(StabilityResult):
     """Most negative reaction of two or three phases, chemically or at a voltage."""
 
     kind: Literal["reaction"] = "reaction"
@@ -129,24 +120,9 @@ class ReactionDocument(BaseModel):
         default_factory=dict, description="Species group (PO_x, SO_x, P-S-P, Li2S) -> products."
     )
     reaction: str
-    temperature_k: float | None = Field(
-        None, description="Free energies G = E + F_vib at this temperature (K); None: E only."
-    )
-    imaginary_modes_thz: dict[str, float] = Field(
-        default_factory=dict,
-        description="At temperature_k: phases of the system with imaginary phonon modes -> "
-        "lowest frequency (THz); their F_vib leaves those modes out.",
-    )
-    ideal_gases_bar: dict[str, float] = Field(
-        default_factory=dict,
-        description="At temperature_k: elemental gases of the system, taken as ideal gases "
-        "instead of crystals -> partial pressure (bar).",
-    )
-    reference_set: str
-    provenance: Provenance
 
 
-class ScanDocument(BaseModel):
+class ScanDocument(StabilityResult):
     """Reaction energies of a mixture over a voltage range and the onset of reaction."""
 
     kind: Literal["scan"] = "scan"
@@ -164,21 +140,6 @@ class ScanDocument(BaseModel):
     interface_onset_v_vs_li: float | None = Field(
         description="First voltage of the scan at which the phases react with each other."
     )
-    temperature_k: float | None = Field(
-        None, description="Free energies G = E + F_vib at this temperature (K); None: E only."
-    )
-    imaginary_modes_thz: dict[str, float] = Field(
-        default_factory=dict,
-        description="At temperature_k: phases of the system with imaginary phonon modes -> "
-        "lowest frequency (THz); their F_vib leaves those modes out.",
-    )
-    ideal_gases_bar: dict[str, float] = Field(
-        default_factory=dict,
-        description="At temperature_k: elemental gases of the system, taken as ideal gases "
-        "instead of crystals -> partial pressure (bar).",
-    )
-    reference_set: str
-    provenance: Provenance
 
 
 class DopingDocument(BaseModel):

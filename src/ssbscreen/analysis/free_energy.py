@@ -185,20 +185,33 @@ class FreeEnergySpace(NamedTuple):
 
     reference: ReferenceSet
     phases: list[ComputedEntry]
+    temperature_k: float | None  # None: the 0 K energies E
     imaginary_modes_thz: dict[str, float]  # phase -> lowest frequency, imaginary modes only
     ideal_gases_bar: dict[str, float]  # gas -> partial pressure, the gases of the system at T
+
+    def result_fields(self) -> dict:
+        """The StabilityResult fields of a result computed in this space, but provenance."""
+        return {
+            "temperature_k": self.temperature_k,
+            "imaginary_modes_thz": self.imaginary_modes_thz,
+            "ideal_gases_bar": self.ideal_gases_bar,
+            "reference_set": self.reference.name,
+        }
 
 
 def free_energy_space(
     reference: ReferenceSet,
     phases: list[ComputedEntry],
-    phonons: list,
-    temperature_k: float,
+    phonons: list | None,
+    temperature_k: float | None,
     gas_pressures_bar: dict[str, float] | None = None,
 ) -> FreeEnergySpace:
     """Reference entries of the phases' chemical system (+ Li) and the phases, at T: the
     reference set restricted to that system and the phases with G(T) energies, its phases
-    with imaginary modes and its elemental gases (``gas_pressures_bar``: formula -> bar)."""
+    with imaginary modes and its elemental gases (``gas_pressures_bar``: formula -> bar).
+    With ``temperature_k`` None: the reference set and the phases as they are (0 K)."""
+    if temperature_k is None:
+        return FreeEnergySpace(reference, list(phases), None, {}, {})
     elements = {el.symbol for p in phases for el in p.composition.elements}
     if "Li" in reference.elements:
         elements.add("Li")
@@ -215,6 +228,7 @@ def free_energy_space(
     return FreeEnergySpace(
         ReferenceSet(reference.name, tuple(adjusted[: len(space)]), reference.model),
         adjusted[len(space) :],
+        temperature_k,
         imaginary_modes_thz([*space, *phases], by_structure, temperature_k),
         {gas: gas_pressure_bar(gas, gas_pressures_bar) for gas in sorted(gases)},
     )

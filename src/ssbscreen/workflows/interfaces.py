@@ -82,13 +82,8 @@ def reaction_document(
     reference, entries, provenance = _phase_entries(
         phases, calculations, reference_spec, voltage_v_vs_li is not None
     )
-    unstable: dict[str, float] = {}
-    gases: dict[str, float] = {}
-    if temperature_k is not None:
-        reference, entries, unstable, gases = free_energy_space(
-            reference, entries, phonons, temperature_k, gas_pressures_bar
-        )
-    result = most_negative_mixture_reaction(entries, reference, voltage_v_vs_li)
+    space = free_energy_space(reference, entries, phonons, temperature_k, gas_pressures_bar)
+    result = most_negative_mixture_reaction(space.phases, space.reference, voltage_v_vs_li)
     return ReactionDocument(
         key=key,
         phases=phases,
@@ -103,11 +98,8 @@ def reaction_document(
         if result.reaction == NO_REACTION
         else group_products([p for p in result.products if p != "Li"]),
         reaction=result.reaction,
-        temperature_k=temperature_k,
-        imaginary_modes_thz=unstable,
-        ideal_gases_bar=gases,
-        reference_set=reference.name,
         provenance=provenance,
+        **space.result_fields(),
     )
 
 
@@ -127,13 +119,8 @@ def scan_document(
     """Reaction energies of the phases from start to stop (V vs Li/Li+) and the onsets; with
     free energies at ``temperature_k`` (K) when given."""
     reference, entries, provenance = _phase_entries(phases, calculations, reference_spec, True)
-    unstable: dict[str, float] = {}
-    gases: dict[str, float] = {}
-    if temperature_k is not None:
-        reference, entries, unstable, gases = free_energy_space(
-            reference, entries, phonons, temperature_k, gas_pressures_bar
-        )
-    scan = voltage_scan(entries, reference, start_v_vs_li, stop_v_vs_li)
+    space = free_energy_space(reference, entries, phonons, temperature_k, gas_pressures_bar)
+    scan = voltage_scan(space.phases, space.reference, start_v_vs_li, stop_v_vs_li)
     return ScanDocument(
         key=key,
         phases=phases,
@@ -145,11 +132,8 @@ def scan_document(
         interface_onset_v_vs_li=None
         if scan.interface_onset_v_vs_li is None
         else round(scan.interface_onset_v_vs_li, 4),
-        temperature_k=temperature_k,
-        imaginary_modes_thz=unstable,
-        ideal_gases_bar=gases,
-        reference_set=reference.name,
         provenance=provenance,
+        **space.result_fields(),
     )
 
 

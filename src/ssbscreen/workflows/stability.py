@@ -203,24 +203,16 @@ def hull_document(
     gas_pressures_bar: partial pressures (bar) of its gases at T, 1 bar for those not given.
     """
     calculation, reference, entry = _phase_on_reference(phase, calculation, reference_spec)
-    unstable: dict[str, float] = {}
-    gases: dict[str, float] = {}
-    if temperature_k is not None:
-        reference, (entry,), unstable, gases = free_energy_space(
-            reference, [entry], phonons, temperature_k, gas_pressures_bar
-        )
-    result = hull_result(entry, reference)
+    space = free_energy_space(reference, [entry], phonons, temperature_k, gas_pressures_bar)
+    result = hull_result(space.phases[0], space.reference)
     return HullDocument(
         key=key,
         phase=phase,
         formula=entry.composition.reduced_formula,
         e_above_hull_ev_per_atom=round(result.e_above_hull_ev_per_atom, 6),
         decomposition={k: round(v, 6) for k, v in result.decomposition.items()},
-        temperature_k=temperature_k,
-        imaginary_modes_thz=unstable,
-        ideal_gases_bar=gases,
-        reference_set=reference.name,
         provenance=_provenance(calculation, reference),
+        **space.result_fields(),
     )
 
 
@@ -238,13 +230,8 @@ def window_document(
     calculation, reference, entry = _phase_on_reference(
         phase, calculation, reference_spec, extra_elements={"Li"}
     )
-    unstable: dict[str, float] = {}
-    gases: dict[str, float] = {}
-    if temperature_k is not None:
-        reference, (entry,), unstable, gases = free_energy_space(
-            reference, [entry], phonons, temperature_k, gas_pressures_bar
-        )
-    window = electrochemical_window(entry, reference)
+    space = free_energy_space(reference, [entry], phonons, temperature_k, gas_pressures_bar)
+    window = electrochemical_window(space.phases[0], space.reference)
     return WindowDocument(
         key=key,
         phase=phase,
@@ -253,11 +240,8 @@ def window_document(
         oxidation_v_vs_li=_round(window.oxidation_v_vs_li),
         reduction_products=window.reduction_products,
         oxidation_products=window.oxidation_products,
-        temperature_k=temperature_k,
-        imaginary_modes_thz=unstable,
-        ideal_gases_bar=gases,
-        reference_set=reference.name,
         provenance=_provenance(calculation, reference),
+        **space.result_fields(),
     )
 
 
