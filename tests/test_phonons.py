@@ -356,7 +356,8 @@ def test_a_campaign_reads_stored_and_new_phonons_together(tmp_path):
 
 
 def test_campaign_phonon_supercells_follow_the_length_given(tmp_path):
-    """phonon_min_length_a reaches atomate2's supercell job and keys the documents apart."""
+    """phonon_min_length_a reaches atomate2's supercell job and keys the phonon documents and
+    the results at T apart (a result from other phonons is another result); 0 K is shared."""
     store = build_job_store(f"embedded://{tmp_path / 'store'}")
     plans = {
         length: plan_campaign(
@@ -368,6 +369,8 @@ def test_campaign_phonon_supercells_follow_the_length_given(tmp_path):
         sizes = [j for j, _ in plan.flow.iterflow() if j.name.endswith(" supercell")]
         assert sizes and all(j.function_args[1] == length for j in sizes)
     assert set(plans[10.0].result_keys["phonon"]).isdisjoint(plans[12.0].result_keys["phonon"])
+    (cold_10, warm_10), (cold_12, warm_12) = (p.result_keys["hull"] for p in plans.values())
+    assert cold_10 == cold_12 and warm_10 != warm_12
 
 
 @pytest.mark.slow

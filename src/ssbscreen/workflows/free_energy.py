@@ -48,7 +48,8 @@ def plan_temperatures(
         check_temperature(temperature_k, maker.max_temperature_k)
     spec = asdict(campaign.reference)
     gases = check_gas_pressures(campaign.gas_pressures_bar)
-    model = (FREE_ENERGY_MODEL, sorted(gases.items()))  # part of every result key
+    # part of every result key: results from other phonons or pressures are other results
+    model = (FREE_ENERGY_MODEL, sorted(gases.items()), maker.settings)
     flows: list[Job] = []
     outputs: dict = {}
 
