@@ -20,10 +20,10 @@ from pymatgen.core import Structure
 from pymatgen.entries.computed_entries import ComputedEntry, ConstantEnergyAdjustment
 
 from ssbscreen.analysis.ideal_gas import (
-    STANDARD_PRESSURE_BAR,
     check_gas_pressures,
     gas_at,
     gas_free_energy_ev_per_atom,
+    partial_pressure_bar,
 )
 from ssbscreen.analysis.references import ReferenceSet
 from ssbscreen.schemas import content_key
@@ -105,11 +105,6 @@ def phonons_by_structure(documents: list) -> dict[str, VibrationalFreeEnergy]:
     return found
 
 
-def gas_pressure_bar(formula: str, gas_pressures_bar: dict[str, float] | None) -> float:
-    """Partial pressure (bar) of the gas ``formula``: as given, else the standard 1 bar."""
-    return float((gas_pressures_bar or {}).get(formula, STANDARD_PRESSURE_BAR))
-
-
 def free_energy_entries(
     entries: list[ComputedEntry],
     phonons: dict[str, VibrationalFreeEnergy],
@@ -131,7 +126,7 @@ def free_energy_entries(
         structure = getattr(entry, "structure", None)
         vib = None if structure is None else phonons.get(structure_key(structure))
         if gas is not None:
-            pressure = gas_pressure_bar(entry.composition.reduced_formula, gas_pressures_bar)
+            pressure = partial_pressure_bar(entry.composition.reduced_formula, gas_pressures_bar)
             adjustment = ConstantEnergyAdjustment(
                 gas_free_energy_ev_per_atom(gas, temperature_k, pressure)
                 * entry.composition.num_atoms,
@@ -212,6 +207,7 @@ def free_energy_space(
     With ``temperature_k`` None: the reference set and the phases as they are (0 K)."""
     if temperature_k is None:
         return FreeEnergySpace(reference, list(phases), None, {}, {})
+    gas_pressures_bar = check_gas_pressures(gas_pressures_bar or {})
     elements = {el.symbol for p in phases for el in p.composition.elements}
     if "Li" in reference.elements:
         elements.add("Li")
@@ -230,7 +226,7 @@ def free_energy_space(
         adjusted[len(space) :],
         temperature_k,
         imaginary_modes_thz([*space, *phases], by_structure, temperature_k),
-        {gas: gas_pressure_bar(gas, gas_pressures_bar) for gas in sorted(gases)},
+        {gas: partial_pressure_bar(gas, gas_pressures_bar) for gas in sorted(gases)},
     )
 
 

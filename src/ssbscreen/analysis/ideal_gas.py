@@ -66,6 +66,12 @@ def check_gas_pressures(pressures: dict[str, float]) -> dict[str, float]:
     return checked
 
 
+def partial_pressure_bar(formula: str, pressures: dict[str, float]) -> float:
+    """Partial pressure (bar) of the gas ``formula`` in checked ``pressures``: as given, else the
+    standard 1 bar."""
+    return pressures.get(formula, STANDARD_PRESSURE_BAR)
+
+
 def gas_at(composition: Composition, temperature_k: float) -> DiatomicGas | None:
     """The gas an elemental phase is at ``temperature_k`` (K), None for any other phase."""
     if len(composition.elements) != 1:
