@@ -20,7 +20,11 @@ from ssbscreen.structures.ordering import (
     ordered_representative,
     supercell_for_integral_occupancy,
 )
-from ssbscreen.structures.sublattices import build_problem
+from ssbscreen.structures.sublattices import (
+    build_problem,
+    build_problems,
+    rounded_counts,
+)
 
 ROCKSALT_OX = {"Li": 1, "Mg": 2, "Cl": -1}
 ARGYRODITE_OX = {"Li": 1, "P": 5, "S": -2, "Cl": -1}
@@ -272,20 +276,22 @@ def test_ewald_energies_batch_equals_pymatgen_on_sample():
     matrix = ewald_interaction_matrix(problem.supercell, eta=eta)
     rng = np.random.default_rng(0)
     rows = np.tile(problem.q_fixed, (5, 1))
-    (group,) = problem.groups
     for row in rows:
-        row[group.indices] = rng.permutation(group.charge_multiset())
+        for group in problem.groups:
+            row[group.indices] = rng.permutation(group.charge_multiset())
     fast = ewald_energies(matrix, rows)
     assert fast.shape == (5,)
     for row, energy in zip(rows, fast, strict=True):
-        species = [
-            sp or ("Li" if q else None) for sp, q in zip(problem.fixed_species, row, strict=True)
-        ]
+        species = list(problem.fixed_species)
+        for group in problem.groups:
+            element = next(sp for sp in group.counts if sp != "vacancy")
+            for k in group.indices:
+                species[k] = element if row[k] else None
         ordered = ordered_with(problem.supercell, species)
         assert len(ordered) == 60
         assert abs(energy - ewald_energy(ordered, ox, eta=eta)) < 1e-8
         assert abs(energy - ewald_energies(matrix, row)[0]) < 1e-9
-    with pytest.raises(ValueError, match="one row of 66 charges"):
+    with pytest.raises(ValueError, match="one row of 70 charges"):
         ewald_energies(matrix, rows[:, :10])
 
 
@@ -337,23 +343,50 @@ def test_lowest_orderings_exhaustive_equals_brute_force():
 
 
 def test_lowest_orderings_in_explicit_supercell():
+    """The published Li3YCl6 (Li/vacancy on 6h and 6g, Y/vacancy on two 2d sites) in the study's
+    1x1x2 cell: occupancies rounded to the cell (named), every assignment scored, orderings
+    exact, neutral and distinct, the lowest the brute-force minimum."""
     structure, ox = li3ycl6()
-    search = lowest_orderings(structure, ox, n=5, supercell=(1, 1, 2))
+    search = lowest_orderings(structure, ox, n=5, supercell=(1, 1, 2), max_enumerated=400_000)
     assert search.supercell == (1, 1, 2)
-    assert search.exhaustive and search.n_evaluated == search.n_total == 924  # C(12, 6)
+    # C(4,2) C(4,2) on the two 2d sites, 11 of 12 on 6h, 7 of 12 on 6g
+    assert search.exhaustive and search.n_evaluated == search.n_total == 6 * 6 * 12 * 792
+    assert sorted(search.occupancy_changes) == [
+        "2d Y0.43408 -> Y0.5",
+        "2d Y0.56592 -> Y0.5",
+        "6g Li0.62462 -> Li0.58333",
+        "6h Li0.87538 -> Li0.91667",
+    ]
     assert len(search.orderings) == 5
-    assert all(len(o.structure) == 60 for o in search.orderings)
+    for ordering in search.orderings:
+        cell = ordering.structure
+        assert cell.composition.as_dict() == {"Li": 18, "Y": 6, "Cl": 36}
+        labels = [(site.specie.symbol, site.label) for site in cell]
+        assert labels.count(("Li", "6h")) == 11 and labels.count(("Li", "6g")) == 7
+        assert labels.count(("Y", "2d")) == 4 and labels.count(("Y", "1a")) == 2
     check_search(search, structure, ox)
-    # the lowest is the global minimum over all 924 assignments
-    problem = build_problem(structure, ox, 200, supercell=(1, 1, 2))
-    (group,) = problem.groups
-    rows = np.tile(problem.q_fixed, (924, 1))
-    for row, chosen in zip(rows, itertools.combinations(group.indices, 3 * 2), strict=True):
-        row[group.indices] = 0.0
-        row[list(chosen)] = 1.0
-    assert (
-        abs(search.orderings[0].ewald_energy_ev - ewald_energies(problem.matrix, rows).min()) < 1e-8
-    )
+    (problem,) = build_problems(structure, ox, 200, supercell=(1, 1, 2))
+    enumeration = problem.n_assignments()
+    assert enumeration == search.n_total
+    rows = []
+    y_a, y_b = [g for g in problem.groups if g.label == "2d"]
+    li_h = next(g for g in problem.groups if g.label == "6h")
+    li_g = next(g for g in problem.groups if g.label == "6g")
+    variable = np.concatenate([y_a.indices, y_b.indices, li_h.indices, li_g.indices])
+    for ya in itertools.combinations(y_a.indices, 2):
+        for yb in itertools.combinations(y_b.indices, 2):
+            for lh in itertools.combinations(li_h.indices, 11):
+                base = problem.q_fixed.copy()
+                base[variable] = 0.0
+                base[list(ya) + list(yb)] = 3.0
+                base[list(lh)] = 1.0
+                for lg in itertools.combinations(li_g.indices, 7):
+                    row = base.copy()
+                    row[list(lg)] = 1.0
+                    rows.append(row)
+    assert len(rows) == enumeration
+    brute = ewald_energies(problem.matrix, np.array(rows))
+    assert abs(search.orderings[0].ewald_energy_ev - brute.min()) < 1e-8
 
 
 def test_lowest_orderings_rejects_bad_supercells():
@@ -379,30 +412,24 @@ def test_lowest_orderings_by_annealing_on_argyrodite():
     assert [o.structure for o in again.orderings] == [o.structure for o in search.orderings]
 
 
-def test_lithium_and_yttrium_vacancies_are_ordered_together():
-    """Li/vacancy on 6h and Y/vacancy on two 2d sites (a test model of the Y site disorder,
-    not a refinement: Y 1a 1.0, 2d z=0.488 0.5, 2d z=0 0.5): every assignment of both
-    sublattices in the 1x1x2 cell is scored, the orderings are exact and neutral, and the
-    lowest is the brute-force minimum."""
-    structure, ox = li3ycl6()
-    for i, site in enumerate(structure):
-        if site.label == "2d":
-            structure.replace(i, {"Y": 0.5}, coords=site.frac_coords, label="2d")
-    for coords in ([1 / 3, 2 / 3, 0.0], [2 / 3, 1 / 3, 0.0]):
-        structure.insert(len(structure), {"Y": 0.5}, coords, label="2d")
-    assert structure.composition.reduced_formula == "Li3YCl6"
-    search = lowest_orderings(structure, ox, n=10, supercell=(1, 1, 2))
-    assert search.exhaustive and search.n_total == search.n_evaluated == 70 * 924  # C(8,4) C(12,6)
-    assert len(search.orderings) == 10
-    check_search(search, structure, ox)
-    problem = build_problem(structure, ox, 200, supercell=(1, 1, 2))
-    yttrium, lithium = sorted(problem.groups, key=lambda g: len(g.indices))
-    rows = []
-    for y_sites in itertools.combinations(yttrium.indices, 4):
-        for li_sites in itertools.combinations(lithium.indices, 6):
-            row = problem.q_fixed.copy()
-            row[[*yttrium.indices, *lithium.indices]] = 0.0
-            row[list(y_sites)], row[list(li_sites)] = 3.0, 1.0
-            rows.append(row)
-    brute = ewald_energies(problem.matrix, np.array(rows))
-    assert abs(search.orderings[0].ewald_energy_ev - brute.min()) < 1e-8
+def test_tied_roundings_are_all_searched():
+    """Li 0.75 / 0.25 on two groups of 2 sites in one cell: 1.5 and 0.5 Li round to (2, 0) or
+    (1, 1) Li; both roundings are ordered and ranked together."""
+    lattice = Lattice.cubic(5.13)
+    structure = Structure(
+        lattice,
+        [{"Li": 0.75}, {"Li": 0.75}, {"Li": 0.25}, {"Li": 0.25}, "Cl", "Cl"],
+        [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5], [0.5, 0.5, 0.5], [0, 0, 0.5]],
+        labels=["a", "a", "b", "b", "c", "c"],
+    )
+    groups = {("a", (("Li", 0.75),)): [0, 1], ("b", (("Li", 0.25),)): [2, 3]}
+    counts, deviation = rounded_counts(groups, 1)
+    assert deviation == pytest.approx(0.5)
+    assert sorted(sorted(c["Li"] for c in r.values()) for r in counts) == [[0, 2], [1, 1]]
+    problems = build_problems(structure, {"Li": 1, "Cl": -1}, 20, supercell=(1, 1, 1))
+    assert len(problems) == 2
+    search = lowest_orderings(structure, {"Li": 1, "Cl": -1}, n=10, supercell=(1, 1, 1))
+    energies = [o.ewald_energy_ev for o in search.orderings]
+    assert energies == sorted(energies)
+    assert search.n_total == sum(p.n_assignments() for p in problems)
+    assert all(o.structure.composition.as_dict() == {"Li": 2, "Cl": 2} for o in search.orderings)

@@ -166,6 +166,11 @@ class DopingDocument(BaseModel):
     host_reaction_with_li_ev_per_atom: float
     n_orderings_relaxed: int
     n_doped_relaxed: int
+    occupancy_changes: list[str] = Field(
+        default_factory=list,
+        description="Published occupancies rounded to fit the supercell, e.g. '6h Li0.875 -> "
+        "Li0.91667'.",
+    )
     failed: dict[str, str] = Field(default_factory=dict, description="Phase -> reason.")
     reference_set: str
     provenance: Provenance

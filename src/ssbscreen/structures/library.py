@@ -8,6 +8,7 @@ provenance fields). Disordered phases keep their published partial occupancies;
 from __future__ import annotations
 
 import difflib
+import math
 from functools import cache
 from pathlib import Path
 
@@ -16,6 +17,11 @@ from pymatgen.io.cif import CifParser
 
 from ssbscreen.structures.ordering import ordered_representative as _lowest_ewald_cell
 from ssbscreen.structures.records import CrystalRecord, load_records
+from ssbscreen.structures.sublattices import (
+    COUNT_TOL,
+    rounding_deviation,
+    supercell_for_integral_occupancy,
+)
 
 
 class UnknownPhaseError(ValueError):
@@ -49,19 +55,28 @@ def bulk_structure(name: str) -> Structure:
 
 
 def ordered_cell(record: CrystalRecord, max_atoms: int = 100) -> Structure:
-    """The record's cell if ordered, else its charge-balanced, Ewald-lowest ordered supercell."""
+    """The record's cell if ordered, else its charge-balanced, Ewald-lowest ordered supercell:
+    of the primitive or the conventional cell, whichever keeps the published occupancies exactly
+    within max_atoms (else rounds them, see supercell_for_integral_occupancy) in fewer atoms,
+    e.g. R-3m NCA: 20 x 4 atoms, not 20 x 12."""
     structure = record.structure()
     if record.is_ordered:
         return structure
-    # the primitive cell can need a smaller supercell (R-3m NCA: 20 x 4 atoms, not 20 x 12)
     primitive = structure.get_primitive_structure()
-    errors = []
+    candidates, errors = [], []
     for cell in (primitive, structure) if len(primitive) < len(structure) else (structure,):
         try:
-            return _lowest_ewald_cell(cell, record.oxidation_states, max_atoms=max_atoms)
+            mult = supercell_for_integral_occupancy(cell, max_atoms)
         except ValueError as exc:
             errors.append(exc)
-    raise errors[-1]
+            continue
+        size = math.prod(mult) * cell.composition.num_atoms
+        exact = rounding_deviation(cell, mult) <= COUNT_TOL
+        candidates.append((not exact, size, len(candidates), cell))
+    if not candidates:
+        raise errors[-1]
+    cell = min(candidates, key=lambda c: c[:3])[3]
+    return _lowest_ewald_cell(cell, record.oxidation_states, max_atoms=max_atoms)
 
 
 @cache

@@ -45,7 +45,7 @@ from ssbscreen.structures.canonical import Canonicaliser
 from ssbscreen.structures.ewald import ewald_interaction_matrix
 from ssbscreen.structures.sublattices import (
     OrderingProblem,
-    build_problem,
+    build_problems,
     supercell_for_integral_occupancy,
 )
 
@@ -75,7 +75,8 @@ class OrderingResult:
     kept); ewald_energy_ev: its Ewald energy (eV, whole supercell) with the given oxidation states;
     n_evaluated: number of assignments / swaps whose energy was evaluated; exhaustive: True when
     every charge arrangement was enumerated (the energy is then the global minimum);
-    supercell: diagonal multipliers (na, nb, nc) of the input cell.
+    supercell: diagonal multipliers (na, nb, nc) of the input cell; occupancy_changes: the
+    published occupancies rounded to fit the supercell ("6h Li0.87538 -> Li0.91667"), if any.
     """
 
     structure: Structure
@@ -83,6 +84,7 @@ class OrderingResult:
     n_evaluated: int
     exhaustive: bool
     supercell: tuple[int, int, int]
+    occupancy_changes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,9 @@ class OrderingSearch:
 
     n_evaluated: assignments scored; n_total: number of charge assignments of the supercell
     (None if too large to count); exhaustive: every assignment was scored, so the orderings are
-    exactly the N lowest; supercell: diagonal multipliers (na, nb, nc) of the input cell.
+    exactly the N lowest; supercell: diagonal multipliers (na, nb, nc) of the input cell;
+    occupancy_changes: the published occupancies rounded to fit the supercell, if any (every
+    tied rounding is searched and its orderings ranked with the others).
     """
 
     orderings: list[Ordering]
@@ -108,6 +112,7 @@ class OrderingSearch:
     n_total: int | None
     exhaustive: bool
     supercell: tuple[int, int, int]
+    occupancy_changes: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- enumeration
@@ -293,7 +298,32 @@ def lowest_orderings(
     """
     if n < 1:
         raise ValueError(f"n must be at least 1, got {n}.")
-    problem = build_problem(structure, oxidation_states, max_atoms, eta, supercell)
+    problems = build_problems(structure, oxidation_states, max_atoms, eta, supercell)
+    searches = [
+        _search(problem, n, seed, max_enumerated, n_restarts, n_sweeps) for problem in problems
+    ]
+    orderings = sorted(
+        (o for search in searches for o in search.orderings), key=lambda o: o.ewald_energy_ev
+    )[:n]
+    return OrderingSearch(
+        orderings,
+        sum(search.n_evaluated for search in searches),
+        sum(search.n_total for search in searches),
+        all(search.exhaustive for search in searches),
+        problems[0].mult,
+        tuple(change for problem in problems for change in problem.occupancy_changes),
+    )
+
+
+def _search(
+    problem: OrderingProblem,
+    n: int,
+    seed: int,
+    max_enumerated: int,
+    n_restarts: int,
+    n_sweeps: int,
+) -> OrderingSearch:
+    """The `n` lowest symmetry-distinct orderings of one problem (one rounding)."""
     n_total = problem.n_assignments()
     if not problem.groups:
         q = np.zeros(0)
@@ -346,15 +376,27 @@ def lowest_ewald_ordering(
 
     Deterministic for a given seed.
     """
-    problem = build_problem(structure, oxidation_states, max_atoms, eta)
-    if problem.n_assignments() <= max_enumerated:
-        q_var, energy, n_eval = _exhaustive(problem)
-        exhaustive = True
-    else:
-        q_var, energy, n_eval = anneal(problem, np.random.default_rng(seed), n_sweeps, n_restarts)
-        exhaustive = False
+    best, n_total_eval, exhaustive = None, 0, True
+    for problem in build_problems(structure, oxidation_states, max_atoms, eta):
+        if problem.n_assignments() <= max_enumerated:
+            q_var, energy, n_eval = _exhaustive(problem)
+        else:
+            rng = np.random.default_rng(seed)
+            q_var, energy, n_eval = anneal(problem, rng, n_sweeps, n_restarts)
+            exhaustive = False
+        n_total_eval += n_eval
+        if best is None or energy < best[1] - 1e-9:
+            best = (problem, energy, q_var)
+    problem, energy, q_var = best
     ordered = problem.ordered_structure(q_var)
-    return OrderingResult(ordered, float(energy), int(n_eval), exhaustive, problem.mult)
+    return OrderingResult(
+        ordered,
+        float(energy),
+        int(n_total_eval),
+        exhaustive,
+        problem.mult,
+        problem.occupancy_changes,
+    )
 
 
 def ordered_representative(

@@ -5,8 +5,12 @@ species must be chosen (:class:`OrderingProblem`):
 
 1. :func:`supercell_for_integral_occupancy` picks the smallest diagonal supercell in which every
    group of partially occupied sites (a group = sites with the same Wyckoff label and the same
-   partial occupancy) holds an integer number of each species.
-2. :func:`build_problem` computes the Ewald interaction matrix of all sites of that supercell once
+   partial occupancy) holds an integer number of each species; when none fits within the atom
+   budget (published occupancies such as 0.87538 or 0.07), the smallest one in which each
+   element's total is an integer, with every group's count rounded to the nearest integer
+   (:func:`rounded_counts`: each element's total kept, the largest remainders rounded up; ties
+   give several roundings, all of which are ordered and ranked together).
+2. :func:`build_problems` computes the Ewald interaction matrix of all sites of that supercell once
    and restricts the quadratic form to the variable sites, so that the Ewald energy of a charge
    assignment ``q_var`` of the variable sites is ``c0 + 2 b . q_var + q_var @ m_vv @ q_var``.
 3. :meth:`OrderingProblem.ordered_structure` turns a charge assignment into an ordered Structure.
@@ -29,7 +33,14 @@ from pymatgen.core import Lattice, Structure
 
 from ssbscreen.structures.ewald import ewald_energies, ewald_interaction_matrix
 
-__all__ = ["OrderingProblem", "build_problem", "supercell_for_integral_occupancy"]
+__all__ = [
+    "OrderingProblem",
+    "build_problem",
+    "build_problems",
+    "rounded_counts",
+    "rounding_deviation",
+    "supercell_for_integral_occupancy",
+]
 
 VACANCY = "vacancy"
 # A species count within this many atoms of an integer counts as integral (published
@@ -66,15 +77,63 @@ def _partial_groups(structure: Structure) -> dict[tuple, list[int]]:
     return groups
 
 
-def _is_integral(groups: dict[tuple, list[int]], n_cells: int) -> bool:
-    for (_, occ), indices in groups.items():
-        n_sites = len(indices) * n_cells
-        counts = [n_sites * x for _, x in occ]
-        if any(abs(c - round(c)) > COUNT_TOL for c in counts):
-            return False
-        if sum(round(c) for c in counts) > n_sites:
-            return False
-    return True
+GroupKey = tuple[str, tuple[tuple[str, float], ...]]
+
+
+def rounded_counts(
+    groups: dict[GroupKey, list[int]], n_cells: int
+) -> tuple[list[dict[GroupKey, dict[str, int]]], float] | None:
+    """Integer species counts of every group in ``n_cells`` cells, and the largest deviation
+    (atoms) from the exact counts; None when an element's total is not an integer.
+
+    Each element's groups are rounded down and the remaining atoms go to the groups with the
+    largest remainders; remainders tied to 1e-6 give one rounding per choice. Roundings that put
+    more atoms on a group than it has sites are dropped.
+    """
+    exact: dict[str, dict[GroupKey, float]] = {}
+    for key, indices in groups.items():
+        for el, x in key[1]:
+            exact.setdefault(el, {})[key] = len(indices) * n_cells * x
+    per_element: list[list[dict[GroupKey, int]]] = []
+    for counts in exact.values():
+        total = sum(counts.values())
+        if abs(total - round(total)) > COUNT_TOL:
+            return None
+        floors = {key: math.floor(c + COUNT_TOL) for key, c in counts.items()}
+        extra = round(total) - sum(floors.values())
+        remainders = {key: counts[key] - floors[key] for key in counts}
+        ranked = sorted(remainders, key=lambda key: -remainders[key])
+        if extra == 0:
+            per_element.append([floors])
+            continue
+        cut = remainders[ranked[extra - 1]]
+        sure = [key for key in ranked if remainders[key] > cut + 1e-6]
+        tied = [key for key in ranked if abs(remainders[key] - cut) <= 1e-6]
+        options = []
+        for chosen in itertools.combinations(tied, extra - len(sure)):
+            options.append({key: floors[key] + (key in sure or key in chosen) for key in counts})
+        per_element.append(options)
+    roundings = []
+    for combination in itertools.product(*per_element):
+        by_group: dict[GroupKey, dict[str, int]] = {key: {} for key in groups}
+        for option, el in zip(combination, exact, strict=True):
+            for key, count in option.items():
+                by_group[key][el] = count
+        if all(sum(by_group[key].values()) <= len(groups[key]) * n_cells for key in groups):
+            roundings.append(by_group)
+    if not roundings:
+        return None
+    deviation = max(
+        abs(count - exact[el][key])
+        for key, counts in roundings[0].items()
+        for el, count in counts.items()
+    )
+    return roundings, deviation
+
+
+def _is_integral(groups: dict[GroupKey, list[int]], n_cells: int) -> bool:
+    rounding = rounded_counts(groups, n_cells)
+    return rounding is not None and rounding[1] <= COUNT_TOL
 
 
 def _widths(lattice: Lattice, mult: tuple[int, int, int]) -> np.ndarray:
@@ -105,8 +164,11 @@ def _most_isotropic(lattice: Lattice, n_cells: int) -> tuple[int, int, int]:
 def supercell_for_integral_occupancy(structure: Structure, max_atoms: int) -> tuple[int, int, int]:
     """Smallest diagonal supercell (try small multipliers, prefer near-cubic/near-isotropic,
     fewest atoms) in which every partially occupied site group gives an integer number of
-    each species; raise ValueError with one clear sentence naming the phase composition, the
-    number of atoms needed and the fix (raise max_atoms) if none fits within max_atoms.
+    each species; if none fits within max_atoms, the smallest one in which every element's
+    total is an integer, its group counts rounded to the nearest integers (:func:`rounded_counts`;
+    e.g. Li3YCl6's 6h Li 0.87538 -> 5 of 6 sites); raise ValueError with one clear sentence
+    naming the phase composition, the number of atoms needed and the fix (raise max_atoms) if no
+    cell fits.
 
     Atoms are counted after removing vacancies (N * sum of occupancies). Fewest atoms wins; among
     the factorisations (na, nb, nc) of that cell count the one with the smallest ratio of largest
@@ -114,40 +176,51 @@ def supercell_for_integral_occupancy(structure: Structure, max_atoms: int) -> tu
     """
     groups = _partial_groups(structure)
     atoms_per_cell = structure.composition.num_atoms
-    n_cells = 1
-    while True:
-        if _is_integral(groups, n_cells):
-            break
-        n_cells += 1
-        if n_cells > 10_000:
-            n_cells = None
-            break
     formula = structure.composition.reduced_formula
-    if n_cells is None:
+    rounded = exact = None
+    for n_cells in range(1, 10_001):
+        rounding = rounded_counts(groups, n_cells)
+        if rounding is None:
+            continue
+        if rounding[1] <= COUNT_TOL:
+            exact = n_cells
+            break
+        if rounded is None and n_cells * atoms_per_cell <= max_atoms + 1e-6:
+            rounded = n_cells
+    if exact is not None and exact * atoms_per_cell <= max_atoms + 1e-6:
+        return _most_isotropic(structure.lattice, exact)
+    if rounded is not None:
+        return _most_isotropic(structure.lattice, rounded)
+    if exact is None:
         raise ValueError(
             f"Cannot order {formula}: no supercell of up to 10000 cells gives integer site "
             f"occupancies, so its occupancies must be rounded to simple fractions in the record."
         )
-    n_atoms = round(n_cells * atoms_per_cell)
-    if n_atoms > max_atoms:
-        raise ValueError(
-            f"Cannot order {formula} within max_atoms={max_atoms}: integer site occupancies need "
-            f"a supercell of {n_cells} cells with {n_atoms} atoms; raise max_atoms to at least "
-            f"{n_atoms}."
-        )
-    return _most_isotropic(structure.lattice, n_cells)
+    n_atoms = round(exact * atoms_per_cell)
+    raise ValueError(
+        f"Cannot order {formula} within max_atoms={max_atoms}: integer site occupancies need "
+        f"a supercell of {exact} cells with {n_atoms} atoms; raise max_atoms to at least "
+        f"{n_atoms}."
+    )
+
+
+def rounding_deviation(structure: Structure, supercell: tuple[int, int, int]) -> float:
+    """Largest deviation (atoms) of the rounded group counts of `supercell` from the published
+    occupancies (0 when they are integral there); inf when an element's total is not."""
+    rounding = rounded_counts(_partial_groups(structure), math.prod(supercell))
+    return math.inf if rounding is None else rounding[1]
 
 
 def _checked_supercell(
     structure: Structure, supercell: tuple[int, int, int], max_atoms: int
 ) -> tuple[int, int, int]:
-    """Validate an explicit supercell: three positive integers, integral occupancies, size."""
+    """Validate an explicit supercell: three positive integers, integer element totals, size."""
     formula = structure.composition.reduced_formula
     mult = tuple(int(m) for m in supercell)
     if len(mult) != 3 or min(mult) < 1 or mult != tuple(supercell):
         raise ValueError(f"supercell must be three positive integers, got {supercell!r}.")
     n_cells = math.prod(mult)
-    if not _is_integral(_partial_groups(structure), n_cells):
+    if rounded_counts(_partial_groups(structure), n_cells) is None:
         try:
             hint = f"such as {supercell_for_integral_occupancy(structure, 10**9)}"
         except ValueError:
@@ -214,6 +287,7 @@ class OrderingProblem:
     q_fixed: np.ndarray  # full-length charges, 0 on variable sites
     fixed_species: list[str | None]  # element per site, None on variable sites
     groups: list[SiteGroup]
+    occupancy_changes: tuple[str, ...]  # e.g. "6h Li0.87538 -> Li0.9167" where rounded
     var: np.ndarray
     group_slices: list[slice]
     m_vv: np.ndarray
@@ -260,14 +334,20 @@ def _n_arrangements(values: np.ndarray) -> int:
     return total
 
 
-def build_problem(
+def _occupancy_text(occ: dict[str, float]) -> str:
+    return "".join(f"{el}{x:.5g}" for el, x in sorted(occ.items()))
+
+
+def build_problems(
     structure: Structure,
     oxidation_states: dict[str, float],
     max_atoms: int,
     eta: float | None = None,
     supercell: tuple[int, int, int] | None = None,
-) -> OrderingProblem:
-    """The ordering problem of `structure` in `supercell` (None: the smallest integral one)."""
+) -> list[OrderingProblem]:
+    """The ordering problems of `structure` in `supercell` (None: chosen as
+    :func:`supercell_for_integral_occupancy` does), one per rounding of the group counts (one
+    when the occupancies are integral there); they share the supercell and its Ewald matrix."""
     missing = sorted(
         {el for site in structure for el in _site_occupancy(site)} - set(oxidation_states)
     )
@@ -280,6 +360,7 @@ def build_problem(
         mult = supercell_for_integral_occupancy(structure, max_atoms)
     else:
         mult = _checked_supercell(structure, supercell, max_atoms)
+    roundings, _ = rounded_counts(_partial_groups(structure), math.prod(mult))
     cell = _make_supercell(structure, mult)
     n = len(cell)
 
@@ -291,41 +372,72 @@ def build_problem(
             el = next(iter(occ))
             fixed_species[idx] = el
             q_fixed[idx] = float(oxidation_states[el])
-
-    groups = []
-    for (label, occ), indices in _partial_groups(cell).items():
-        n_sites = len(indices)
-        counts = {el: round(n_sites * x) for el, x in occ}
-        counts = {el: c for el, c in counts.items() if c > 0}
-        n_vac = n_sites - sum(counts.values())
-        if n_vac:
-            counts[VACANCY] = n_vac
-        charges = {el: float(oxidation_states[el]) for el in counts if el != VACANCY}
-        charges[VACANCY] = 0.0
-        groups.append(SiteGroup(label, np.array(indices), counts, charges))
-
-    total = q_fixed.sum() + sum(g.charges[sp] * c for g in groups for sp, c in g.counts.items())
-    if abs(total) > 1e-6:
-        raise ValueError(
-            f"The ordered {structure.composition.reduced_formula} cell has net charge "
-            f"{total:+.4f} e with oxidation states {oxidation_states}; fix the occupancies or "
-            f"oxidation states."
-        )
-
-    var = np.concatenate([g.indices for g in groups]).astype(int) if groups else np.zeros(0, int)
+    cell_groups = _partial_groups(cell)
+    var = (
+        np.concatenate(list(cell_groups.values())).astype(int) if cell_groups else np.zeros(0, int)
+    )
     slices, start = [], 0
-    for g in groups:
-        slices.append(slice(start, start + len(g.indices)))
-        start += len(g.indices)
-
+    for indices in cell_groups.values():
+        slices.append(slice(start, start + len(indices)))
+        start += len(indices)
     matrix = ewald_interaction_matrix(cell, eta=eta)
     fixed = np.setdiff1d(np.arange(n), var)
     m_vv = matrix[np.ix_(var, var)]
     b = matrix[np.ix_(var, fixed)] @ q_fixed[fixed]
     c0 = float(q_fixed[fixed] @ matrix[np.ix_(fixed, fixed)] @ q_fixed[fixed])
-    return OrderingProblem(
-        structure, cell, mult, matrix, q_fixed, fixed_species, groups, var, slices, m_vv, b, c0
-    )
+
+    problems = []
+    for rounding in roundings:
+        groups, changes = [], []
+        for key, indices in cell_groups.items():
+            label, occ = key
+            n_sites = len(indices)
+            counts = {el: c for el, c in rounding[key].items() if c > 0}
+            used = {el: c / n_sites for el, c in counts.items()}
+            if any(abs(used.get(el, 0.0) - x) > 1e-6 for el, x in occ):
+                changes.append(f"{label} {_occupancy_text(dict(occ))} -> {_occupancy_text(used)}")
+            n_vac = n_sites - sum(counts.values())
+            if n_vac:
+                counts[VACANCY] = n_vac
+            charges = {el: float(oxidation_states[el]) for el in counts if el != VACANCY}
+            charges[VACANCY] = 0.0
+            groups.append(SiteGroup(label, np.array(indices), counts, charges))
+        total = q_fixed.sum() + sum(g.charges[sp] * c for g in groups for sp, c in g.counts.items())
+        if abs(total) > 1e-6:
+            raise ValueError(
+                f"The ordered {structure.composition.reduced_formula} cell has net charge "
+                f"{total:+.4f} e with oxidation states {oxidation_states}; fix the occupancies "
+                f"or oxidation states."
+            )
+        problems.append(
+            OrderingProblem(
+                structure,
+                cell,
+                mult,
+                matrix,
+                q_fixed,
+                fixed_species,
+                groups,
+                tuple(changes),
+                var,
+                slices,
+                m_vv,
+                b,
+                c0,
+            )
+        )
+    return problems
+
+
+def build_problem(
+    structure: Structure,
+    oxidation_states: dict[str, float],
+    max_atoms: int,
+    eta: float | None = None,
+    supercell: tuple[int, int, int] | None = None,
+) -> OrderingProblem:
+    """The first of :func:`build_problems` (the only one when the group counts are exact)."""
+    return build_problems(structure, oxidation_states, max_atoms, eta, supercell)[0]
 
 
 # --------------------------------------------------------------------------- species placement

@@ -78,6 +78,7 @@ class DopingStudyMaker(Maker):
             substitution,
             record.oxidation_states,
             asdict(self),
+            list(search.occupancy_changes),
         )
         dope.config.on_missing_references = OnMissing.NONE
         dope.config.expose_store = True  # finished doped cells in the store are reused
@@ -99,8 +100,12 @@ def dope_lowest_ordering(
     substitution: str,
     oxidation_states: dict[str, float],
     settings: dict,
+    occupancy_changes: list[str] | None = None,
 ):
-    """Dope the lowest relaxed ordering and relax the M lowest doped cells (a dynamic Flow)."""
+    """Dope the lowest relaxed ordering and relax the M lowest doped cells (a dynamic Flow).
+
+    occupancy_changes: the host's published occupancies rounded to fit the supercell.
+    """
     study = _study_from_settings(settings)
     calculations = [_as_dict(c) for c in calculations]
     finished = [
@@ -137,6 +142,7 @@ def dope_lowest_ordering(
             if not c or c["state"] != "successful"
         },
         settings=settings,
+        occupancy_changes=occupancy_changes or [],
     )
     documents.config.on_missing_references = OnMissing.NONE
     return Response(replace=Flow([*jobs, documents], output=documents.output))
@@ -152,6 +158,7 @@ def doping_documents(
     n_orderings: int,
     failed_orderings: dict[str, str],
     settings: dict,
+    occupancy_changes: list[str] | None = None,
 ) -> list[DopingDocument]:
     """One DopingDocument per dopant site: lowest relaxed doped cell there, E_hull, dG."""
     study = _study_from_settings(settings)
@@ -238,6 +245,7 @@ def doping_documents(
                 host_reaction_with_li_ev_per_atom=round(with_li.reaction_energy_ev_per_atom, 6),
                 n_orderings_relaxed=n_orderings,
                 n_doped_relaxed=len(done),
+                occupancy_changes=occupancy_changes or [],
                 failed=failed,
                 reference_set=reference.name,
                 provenance=provenance,
