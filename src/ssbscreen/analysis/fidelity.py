@@ -1,0 +1,154 @@
+"""Fidelity of a reference set against the outside world.
+
+- Formation energies (eV/atom, from the set's own elemental entries) against experimental
+  standard enthalpies of formation at 298.15 K (kJ/mol per formula unit, converted with
+  1 eV = 96.485332 kJ/mol; the difference between H(298 K) and E(0 K) is ignored, as in
+  the MP2020 fit: Wang et al., Sci. Rep. 11, 15496 (2021)).
+- Electrochemical windows (V vs Li/Li+) computed with :func:`electrochemical_window` against
+  published DFT windows.
+
+The tables are plain CSV files (``benchmarks/data/``), one source and locator per value; nothing
+here is fitted to them.
+"""
+
+from __future__ import annotations
+
+import csv
+import statistics
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from pymatgen.analysis.phase_diagram import PhaseDiagram
+from pymatgen.core import Composition
+
+from ssbscreen.analysis.references import ReferenceSet
+from ssbscreen.analysis.windows import electrochemical_window
+
+KJ_PER_MOL_PER_EV = 96.485332  # CODATA 2018: N_A e (J/mol per V) / 1000
+
+
+def read_table(path: str | Path) -> list[dict[str, str]]:
+    """Rows of a CSV table with a header line."""
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def chemistry_class(formula: str) -> str:
+    """Class of a compound by its anions: sulfate, phosphate, oxide, sulfide, chloride,
+    fluoride, phosphide, or metal (elements and intermetallics)."""
+    elements = {el.symbol for el in Composition(formula).elements}
+    if {"S", "O"} <= elements:
+        return "sulfate"
+    if {"P", "O"} <= elements:
+        return "phosphate"
+    for anion, name in (("O", "oxide"), ("S", "sulfide"), ("Cl", "chloride"), ("F", "fluoride")):
+        if anion in elements:
+            return name
+    if "P" in elements and len(elements) > 1:
+        return "phosphide"
+    return "metal"
+
+
+@dataclass(frozen=True)
+class FormationRow:
+    """One phase: computed and experimental formation energy (eV/atom) and where the latter
+    comes from."""
+
+    phase: str
+    chemistry_class: str
+    computed_ev_per_atom: float
+    experimental_ev_per_atom: float
+    error_ev_per_atom: float  # computed - experimental
+    source: str
+    locator: str
+
+
+def formation_energy_rows(
+    reference: ReferenceSet, table: list[dict[str, str]]
+) -> tuple[list[FormationRow], list[str]]:
+    """Computed vs experimental formation energies of the table's phases that the set holds,
+    and the phases it does not hold."""
+    rows, missing = [], []
+    for row in table:
+        entry = reference.lowest_entry(row["phase"])
+        if entry is None:
+            missing.append(row["phase"])
+            continue
+        elements = {el.symbol for el in entry.composition.elements}
+        computed = PhaseDiagram(reference.in_chemsys(elements)).get_form_energy_per_atom(entry)
+        n_atoms = Composition(row["formula_unit"]).num_atoms
+        experimental = float(row["dHf_kJ_per_mol"]) / KJ_PER_MOL_PER_EV / n_atoms
+        rows.append(
+            FormationRow(
+                phase=row["phase"],
+                chemistry_class=chemistry_class(row["phase"]),
+                computed_ev_per_atom=float(computed),
+                experimental_ev_per_atom=experimental,
+                error_ev_per_atom=float(computed) - experimental,
+                source=row["source"],
+                locator=row["locator"],
+            )
+        )
+    return rows, missing
+
+
+@dataclass(frozen=True)
+class WindowRow:
+    """Computed and published window of one phase (V vs Li/Li+); delta = computed - published."""
+
+    phase: str
+    reduction_v_vs_li: float | None
+    oxidation_v_vs_li: float | None
+    published_reduction_v_vs_li: float
+    published_oxidation_v_vs_li: float
+    delta_reduction_v: float | None
+    delta_oxidation_v: float | None
+    reference: str
+    locator: str
+
+
+def _difference(computed: float | None, published: float) -> float | None:
+    return None if computed is None else computed - published
+
+
+def window_rows(reference: ReferenceSet, table: list[dict[str, str]]) -> list[WindowRow]:
+    """The window of each phase of the table, computed from ``reference``, beside the
+    published one; ValueError naming a phase the set does not hold."""
+    rows = []
+    for row in table:
+        entry = reference.lowest_entry(row["phase"])
+        if entry is None:
+            raise ValueError(f"The reference set {reference.name!r} has no {row['phase']}.")
+        window = electrochemical_window(entry, reference)
+        low, high = float(row["reduction_v_vs_li"]), float(row["oxidation_v_vs_li"])
+        rows.append(
+            WindowRow(
+                phase=row["phase"],
+                reduction_v_vs_li=window.reduction_v_vs_li,
+                oxidation_v_vs_li=window.oxidation_v_vs_li,
+                published_reduction_v_vs_li=low,
+                published_oxidation_v_vs_li=high,
+                delta_reduction_v=_difference(window.reduction_v_vs_li, low),
+                delta_oxidation_v=_difference(window.oxidation_v_vs_li, high),
+                reference=row["reference"],
+                locator=row["locator"],
+            )
+        )
+    return rows
+
+
+def formation_summary(rows: list[FormationRow], n_worst: int = 5) -> dict:
+    """Mean absolute error (eV/atom) overall and per chemistry class, and the worst phases."""
+    by_class: dict[str, list[float]] = {}
+    for row in rows:
+        by_class.setdefault(row.chemistry_class, []).append(abs(row.error_ev_per_atom))
+    worst = sorted(rows, key=lambda row: -abs(row.error_ev_per_atom))[:n_worst]
+    return {
+        "n": len(rows),
+        "mae_ev_per_atom": statistics.fmean(abs(r.error_ev_per_atom) for r in rows),
+        "mae_by_class_ev_per_atom": {
+            name: {"n": len(errors), "mae": statistics.fmean(errors)}
+            for name, errors in sorted(by_class.items())
+        },
+        "worst": [asdict(row) for row in worst],
+    }
