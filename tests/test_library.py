@@ -134,3 +134,21 @@ def test_cli_unknown_phase_exits_2(capsys):
     assert main(["structures", "show", "Li3InCl"]) == 2
     err = capsys.readouterr().err
     assert "Did you mean" in err and err.count("\n") == 1
+
+
+def test_li3ycl6_is_the_published_disordered_structure():
+    """OBELiX ei3: Y on 1a and over two 2d sites, Li/vacancy on 6h and 6g, exact composition."""
+    record = get_record("Li3YCl6")
+    assert record.lattice["a"] == pytest.approx(11.2093, abs=1e-3)
+    assert record.lattice["c"] == pytest.approx(6.0469, abs=1e-3)
+    occupancy = {}
+    for site in record.sites:
+        for element, x in site["species"].items():
+            occupancy.setdefault((element, site["wyckoff"]), []).append(x)
+    assert occupancy[("Y", "1a")] == [1.0]
+    assert sorted(occupancy[("Y", "2d")]) == pytest.approx([0.434, 0.566], abs=1e-3)
+    assert occupancy[("Li", "6h")] == pytest.approx([0.875], abs=1e-3)
+    assert occupancy[("Li", "6g")] == pytest.approx([0.625], abs=1e-3)
+    cell = record.structure()
+    assert cell.composition.almost_equals(Composition("Li9Y3Cl18"), atol=1e-4)
+    assert "OBELiX" in record.source["database"] and "CC-BY-4.0" in record.source["note"]

@@ -8,20 +8,29 @@
   published DFT windows.
 
 The tables are plain CSV files (``benchmarks/data/``), one source and locator per value; nothing
-here is fitted to them.
+here is fitted to them. Beside each computed formation energy stands, where pymatgen ships it,
+the Materials Project's own (PBE/PBE+U with MP2020 corrections, from the MP entries in
+pymatgen's ``calc_compounds.json.gz``, the compounds the MP2020 scheme was fitted on): an error
+shared by both is DFT's or the correction's, one the potential alone has is the potential's.
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
+import json
 import statistics
+import warnings
 from dataclasses import asdict, dataclass
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
+from monty.json import MontyDecoder
 from pymatgen.analysis.phase_diagram import PhaseDiagram
 from pymatgen.core import Composition
 
-from ssbscreen.analysis.references import ReferenceSet
+from ssbscreen.analysis.references import ReferenceSet, apply_mp2020
 from ssbscreen.analysis.windows import electrochemical_window
 
 KJ_PER_MOL_PER_EV = 96.485332  # CODATA 2018: N_A e (J/mol per V) / 1000
@@ -49,16 +58,41 @@ def chemistry_class(formula: str) -> str:
     return "metal"
 
 
+@cache
+def mp_reference_set() -> ReferenceSet:
+    """The Materials Project entries pymatgen ships (calc_compounds.json.gz), MP2020-corrected."""
+    path = resources.files("pymatgen.analysis.compatibility") / "calc_compounds.json.gz"
+    with gzip.open(str(path), "rt") as handle:
+        raw = json.load(handle)
+    with warnings.catch_warnings():  # noble-gas entries: "No Pauling electronegativity"
+        warnings.simplefilter("ignore", UserWarning)
+        entries = apply_mp2020([MontyDecoder().process_decoded(row) for row in raw.values()])
+    return ReferenceSet("materials_project (pymatgen calc_compounds)", tuple(entries), "PBE")
+
+
+def formation_energy_per_atom(reference: ReferenceSet, phase: str) -> float | None:
+    """Formation energy (eV/atom) of the lowest entry of ``phase`` from the set's own lowest
+    elemental entries; None when the set lacks the phase or one of its elements."""
+    entry = reference.lowest_entry(phase)
+    if entry is None:
+        return None
+    elements = {el.symbol for el in entry.composition.elements}
+    if any(reference.lowest_entry(el) is None for el in elements):
+        return None
+    return float(PhaseDiagram(reference.in_chemsys(elements)).get_form_energy_per_atom(entry))
+
+
 @dataclass(frozen=True)
 class FormationRow:
-    """One phase: computed and experimental formation energy (eV/atom) and where the latter
-    comes from."""
+    """One phase: computed, Materials Project (None if not shipped) and experimental formation
+    energies (eV/atom), and where the experimental one comes from."""
 
     phase: str
     chemistry_class: str
     computed_ev_per_atom: float
     experimental_ev_per_atom: float
     error_ev_per_atom: float  # computed - experimental
+    mp_ev_per_atom: float | None
     source: str
     locator: str
 
@@ -70,12 +104,10 @@ def formation_energy_rows(
     and the phases it does not hold."""
     rows, missing = [], []
     for row in table:
-        entry = reference.lowest_entry(row["phase"])
-        if entry is None:
+        computed = formation_energy_per_atom(reference, row["phase"])
+        if computed is None:
             missing.append(row["phase"])
             continue
-        elements = {el.symbol for el in entry.composition.elements}
-        computed = PhaseDiagram(reference.in_chemsys(elements)).get_form_energy_per_atom(entry)
         n_atoms = Composition(row["formula_unit"]).num_atoms
         experimental = float(row["dHf_kJ_per_mol"]) / KJ_PER_MOL_PER_EV / n_atoms
         rows.append(
@@ -85,6 +117,7 @@ def formation_energy_rows(
                 computed_ev_per_atom=float(computed),
                 experimental_ev_per_atom=experimental,
                 error_ev_per_atom=float(computed) - experimental,
+                mp_ev_per_atom=formation_energy_per_atom(mp_reference_set(), row["phase"]),
                 source=row["source"],
                 locator=row["locator"],
             )
@@ -143,9 +176,15 @@ def formation_summary(rows: list[FormationRow], n_worst: int = 5) -> dict:
     for row in rows:
         by_class.setdefault(row.chemistry_class, []).append(abs(row.error_ev_per_atom))
     worst = sorted(rows, key=lambda row: -abs(row.error_ev_per_atom))[:n_worst]
+    with_mp = [row for row in rows if row.mp_ev_per_atom is not None]
     return {
         "n": len(rows),
         "mae_ev_per_atom": statistics.fmean(abs(r.error_ev_per_atom) for r in rows),
+        "n_with_mp": len(with_mp),
+        "mae_on_mp_subset_ev_per_atom": statistics.fmean(abs(r.error_ev_per_atom) for r in with_mp),
+        "mp_mae_ev_per_atom": statistics.fmean(
+            abs(r.mp_ev_per_atom - r.experimental_ev_per_atom) for r in with_mp
+        ),
         "mae_by_class_ev_per_atom": {
             name: {"n": len(errors), "mae": statistics.fmean(errors)}
             for name, errors in sorted(by_class.items())

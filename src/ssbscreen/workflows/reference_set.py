@@ -1,5 +1,6 @@
-"""Build the offline reference set: every reference record (and every ordered library phase)
-relaxed and computed with the engine, written as a versioned, gzipped JSON data file."""
+"""Build the offline reference set: every reference record and every library phase (a
+disordered one as its Ewald-lowest ordered cell) relaxed and computed with the engine, written
+as a versioned, gzipped JSON data file."""
 
 from __future__ import annotations
 
@@ -21,13 +22,14 @@ from ssbscreen.workflows.stability import calculation_flows, calculation_key
 
 
 def reference_records() -> dict[str, CrystalRecord]:
-    """Records of the offline set: the reference folder plus the ordered library phases."""
+    """Records of the offline set: the reference folder plus the library phases (a phase that
+    competes in another system's reaction, e.g. Li3InCl6 for Li3YCl6 | In, must be there)."""
     records = dict(load_records("references"))
+    formulas = {record.formula for record in records.values()}
     for name, record in load_records("library").items():
-        if record.is_ordered:
-            if record.formula in {r.formula for r in records.values()}:
-                raise ValueError(f"{name} is both a library and a reference record; keep one.")
-            records[name] = record
+        if record.formula in formulas:
+            raise ValueError(f"{name} is both a library and a reference record; keep one.")
+        records[name] = record
     return records
 
 
