@@ -20,10 +20,11 @@ IN = Substitution("In", 3, "Li", "Li", 2)
 
 @pytest.fixture(scope="module")
 def host() -> Structure:
-    """Ordered Li3YCl6 cell (30 atoms): Li on 6g (6 sites) and 6h (3 of 6 sites)."""
+    """Ordered Li3YCl6 cell (30 atoms): Li on 6h (5 of 6 sites) and 6g (4 of 6 sites), the
+    published 0.875 and 0.625 rounded to one cell."""
     structure = ordered_representative("Li3YCl6", 100)
     labels = Counter((site.specie.symbol, site.label) for site in structure)
-    assert labels[("Li", "6g")] == 6 and labels[("Li", "6h")] == 3
+    assert labels[("Li", "6h")] == 5 and labels[("Li", "6g")] == 4
     return structure
 
 
@@ -149,9 +150,9 @@ def test_sites_restriction(host):
 
 def test_lowest_cell_for_each_dopant_site_is_appended(host):
     cells = doped_cells(host, OX, IN, n=1)
-    assert [c.dopant_sites for c in cells] == [("6g",), ("6h",)]
-    lowest_6h = doped_cells(host, OX, IN, sites=["6h"], n=1)[0]
-    assert cells[1].ewald_energy_ev == pytest.approx(lowest_6h.ewald_energy_ev, abs=1e-9)
+    assert [c.dopant_sites for c in cells] == [("6h",), ("6g",)]
+    lowest_6g = doped_cells(host, OX, IN, sites=["6g"], n=1)[0]
+    assert cells[1].ewald_energy_ev == pytest.approx(lowest_6g.ewald_energy_ev, abs=1e-9)
     only_n = doped_cells(host, OX, IN, n=1, dopant_sites_in_separate_results=False)
     assert len(only_n) == 1
 
@@ -193,8 +194,8 @@ def test_errors(host):
         doped_cells(host, OX, IN, sites=["8c"])
     with pytest.raises(ValueError, match="'6i' hold Cl, not Li; choose among the Li labels 6g, 6h"):
         doped_cells(host, OX, IN, sites=["6i"])
-    with pytest.raises(ValueError, match="4 dopants do not fit on the 3 Li sites on 6h"):
-        doped_cells(host, OX, IN, n_dopants=4, sites=["6h"])
+    with pytest.raises(ValueError, match="5 dopants do not fit on the 4 Li sites on 6g"):
+        doped_cells(host, OX, IN, n_dopants=5, sites=["6g"])
     with pytest.raises(ValueError, match="need 8 Li vacancies but only 5 Li sites are left"):
         doped_cells(host, OX, IN, n_dopants=4)
     with pytest.raises(ValueError, match="raise max_atoms to at least 30"):

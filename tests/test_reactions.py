@@ -156,7 +156,10 @@ def test_scan_of_a_pair_reports_interface_onset_after_total_onset(reference):
     )
     window = electrochemical_window(b, reference)  # LiCoO2 delithiates first
     assert scan.onset_v_vs_li == pytest.approx(window.oxidation_v_vs_li, abs=1e-3)
-    assert scan.interface_onset_v_vs_li >= scan.onset_v_vs_li
+    # the two phases start reacting with each other no earlier (or not within the scan)
+    assert (
+        scan.interface_onset_v_vs_li is None or scan.interface_onset_v_vs_li >= scan.onset_v_vs_li
+    )
 
 
 def test_anodes_convert_to_volts_vs_li_and_bad_voltages_are_refused():
@@ -212,8 +215,11 @@ def test_mixing_curve_minimum_is_the_most_negative_reaction(reference, tmp_path)
     for voltage in (None, 4.2):
         x, energies = mixing_curve(a, b, reference, voltage, points=41)
         best = most_negative_reaction(a, b, reference, voltage)
-        assert energies.min() == pytest.approx(best.reaction_energy_ev_per_atom, abs=1e-9)
-        assert x[energies.argmin()] == pytest.approx(best.mixing_ratio, abs=1e-9)
+        # the program's optimum lies on the curve and no point of the curve is below it
+        space = ReactionSpace.of(reference, a, b)
+        at_best = space.energy_at([a, b], [best.mixing_ratio, 1 - best.mixing_ratio], voltage)
+        assert at_best == pytest.approx(best.reaction_energy_ev_per_atom, abs=1e-9)
+        assert energies.min() >= best.reaction_energy_ev_per_atom - 1e-9
     assert energies[0] <= 0 and energies[-1] <= 0  # each phase's own decomposition at 4.2 V
     path = plot_mixing_curve(("Li3PS4", "LiCoO2"), x, energies, 4.2, tmp_path / "mix.png")
     assert path.stat().st_size > 1000
