@@ -131,11 +131,6 @@ def rounded_counts(
     return roundings, deviation
 
 
-def _is_integral(groups: dict[GroupKey, list[int]], n_cells: int) -> bool:
-    rounding = rounded_counts(groups, n_cells)
-    return rounding is not None and rounding[1] <= COUNT_TOL
-
-
 def _widths(lattice: Lattice, mult: tuple[int, int, int]) -> np.ndarray:
     """Perpendicular widths (Angstrom) of the supercell: distances between opposite faces."""
     m = lattice.matrix * np.array(mult)[:, None]
