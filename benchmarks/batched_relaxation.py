@@ -1,6 +1,6 @@
 """Batched vs one-at-a-time relaxation of the same N structures (CHGNet and SevenNet).
 
-Usage: python benchmarks/batched_relaxation.py [--quick] [--sizes 8 32 128] [--plot FILE]
+Usage: python benchmarks/batched_relaxation.py [--quick] [--plot FILE] [--budget-s S]
 
 The structures are ordered library phases (LiF, LiCoO2, HfO2, Li3PO4, LiIn, LiNbO3) in
 supercells of 20-200 atoms, strained by up to 2 % and rattled by 0.03 A (seeded), so that
@@ -8,16 +8,20 @@ every relaxation does real work. Both ways relax with FIRE to 0.05 eV/A with the
 (a) naive: atomate2's AseRelaxer, one structure after the other;
 (b) ``relax_structures``: lock-step ASE FIRE with batched CHGNet calls, or torch-sim's batched
     FIRE for SevenNet (also compared with a plain ``torch_sim.optimize`` call on the same batch).
-The naive way is timed on at most ``--naive-max`` structures and its per-structure time scaled
-to N (it is linear in N by construction; the row says so). Relaxed energies must agree within
-1 meV/atom on the structures both ways relaxed. Rows follow benchmarks/run_all.py.
+The naive way is timed once per potential on the first 16 structures (8 on a GPU; the same
+first structures for every N) and its time scaled to N (it is linear in N by construction; the
+row says so). Relaxed energies must agree within 1 meV/atom on the structures both ways
+relaxed. Rows follow benchmarks/run_all.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import sys
 import time
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -74,16 +78,25 @@ def _check(naive, batched, cells) -> float:
     return worst
 
 
+@cache  # structures(n) begins with structures(m) for m < n: the first m are timed once
+def naive_relaxations(
+    potential: str, m: int, atoms: tuple, pool: tuple, seed: int
+) -> tuple[list, float]:
+    """The first ``m`` structures relaxed one at a time, and the seconds that took."""
+    cells = structures(m, *atoms, seed=seed, pool=pool)
+    relax_one_at_a_time(cells[:1], potential, max_steps=1)  # load the model outside the timing
+    return _timed(relax_one_at_a_time, cells, potential)
+
+
 def compare(
     potential: str, n: int, naive_max: int, atoms=(20, 200), pool: tuple = POOL, seed: int = 0
 ) -> dict:
     """One row: N structures relaxed both ways with ``potential``."""
     cells = structures(n, *atoms, seed=seed, pool=pool)
     relax_structures(cells[:1], potential, max_steps=1)  # load the model outside the timing
-    relax_one_at_a_time(cells[:1], potential, max_steps=1)
     batched, fast_s = _timed(relax_structures, cells, potential)
     m = min(n, naive_max)
-    naive, naive_m_s = _timed(relax_one_at_a_time, cells[:m], potential)
+    naive, naive_m_s = naive_relaxations(potential, m, tuple(atoms), tuple(pool), seed)
     worst = _check(naive, batched, cells)
     naive_s = naive_m_s * n / m
     n_atoms = [len(c) for c in cells]
@@ -135,10 +148,15 @@ def compare_plain_torch_sim(n: int, atoms=(20, 60), pool: tuple = POOL, seed: in
     }
 
 
-def scaling_with_atoms(potential: str, n: int, sizes: tuple[int, ...]) -> list[dict]:
-    """Time of N rattled rock-salt LiF supercells relaxed together, vs atoms per structure."""
+def scaling_with_atoms(
+    potential: str, n: int, sizes: tuple[int, ...], deadline: float = math.inf
+) -> list[dict]:
+    """Time of N rattled rock-salt LiF supercells relaxed together, vs atoms per structure
+    (larger sizes left out once the next, predicted linear in atoms, would end past deadline)."""
     rows = []
     for size in sizes:
+        if rows and time.perf_counter() + rows[-1]["seconds"] * size / rows[-1]["atoms"] > deadline:
+            break
         k = round((size / 8) ** (1 / 3))
         cells = [
             _rattled(bulk_structure("LiF") * (k, k, k), np.random.default_rng(i)) for i in range(n)
@@ -176,25 +194,66 @@ def plot_scaling(rows: list[dict], path: Path, atom_rows: list[dict] | None = No
     plt.close(fig)
 
 
-def measure(quick: bool = False, plot: Path | None = None) -> list[dict]:
-    """Rows for benchmarks/run_all.py (quick: a few small, fast-converging cells for CI)."""
+def sized_rows(
+    potential: str, sizes: tuple[int, ...], naive_max: int, atoms, pool, deadline: float
+) -> list[dict]:
+    """Rows at growing N while the next one, predicted at least linear in N from the last,
+    ends before ``deadline`` (time.perf_counter() seconds); a row says which were left out."""
+    rows: list[dict] = []
+    for n in sizes:
+        if rows:
+            predicted_s = rows[-1]["fast_s"] * n / rows[-1]["n_structures"]
+            if time.perf_counter() + predicted_s > deadline:
+                rows.append(_left_out(potential, n, predicted_s))
+                break
+        rows.append(compare(potential, n, naive_max, atoms, pool))
+        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)  # kept if a later N fails
+    return rows
+
+
+def _left_out(potential: str, n: int, predicted_s: float) -> dict:
+    return {
+        "benchmark": f"batched relaxation ({potential})",
+        "case": f"N={n} and larger, {default_device()}",
+        "naive": "",
+        "naive_s": None,
+        "fast_s": None,
+        "ratio": None,
+        "check": f"not run: about {predicted_s:.0f} s or more, past the time budget",
+    }
+
+
+def measure(
+    quick: bool = False, plot: Path | None = None, budget_s: float | None = None
+) -> list[dict]:
+    """Rows for benchmarks/run_all.py (quick: a few small, fast-converging cells for CI).
+
+    budget_s: seconds this benchmark may take; larger N are left out (and say so) once the
+    next one would end past it (None: no limit)."""
+    deadline = time.perf_counter() + (budget_s if budget_s is not None else math.inf)
     on_gpu = default_device() != "cpu"
     if quick:
         sizes, naive_max, atoms, pool = (2, 4), 2, (8, 16), ("LiF", "LiIn")
     else:
         sizes = (8, 32, 128, 512, 1024) if on_gpu else (8, 32, 128)
-        naive_max, atoms, pool = 16, (20, 200), POOL
-    rows = [compare("chgnet", n, naive_max, atoms, pool) for n in sizes]
+        naive_max, atoms, pool = (8 if on_gpu else 16), (20, 200), POOL
     try:
         import torch_sim  # noqa: F401
     except ImportError:
-        pass
+        torch_sim_sizes = ()
     else:
-        rows += [compare("sevennet", n, naive_max, atoms, pool) for n in sizes[:3]]
+        torch_sim_sizes = sizes if on_gpu else sizes[:3]
+
+    def until(share: float) -> float:  # a share of the time left
+        return time.perf_counter() + share * (deadline - time.perf_counter())
+
+    rows = sized_rows("chgnet", sizes, naive_max, atoms, pool, until(0.45 if on_gpu else 1))
+    if torch_sim_sizes:
+        rows += sized_rows("sevennet", torch_sim_sizes, naive_max, atoms, pool, until(0.75))
         rows.append(compare_plain_torch_sim(sizes[1], atoms, pool))
     if plot is not None:
         atom_sizes = (8, 64) if quick else (8, 27, 64, 125, 216)
-        atom_rows = scaling_with_atoms("chgnet", 2 if quick else 8, atom_sizes)
+        atom_rows = scaling_with_atoms("chgnet", 2 if quick else 8, atom_sizes, deadline)
         plot_scaling(rows, plot, atom_rows)
     return rows
 
@@ -204,8 +263,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--plot", type=Path)
     parser.add_argument("--out", type=Path)
+    parser.add_argument("--budget-s", type=float, help="seconds it may take (default: no limit)")
     args = parser.parse_args()
-    rows = measure(args.quick, args.plot)
+    rows = measure(args.quick, args.plot, args.budget_s)
     text = json.dumps(rows, indent=2)
     print(text)
     if args.out:

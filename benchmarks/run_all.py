@@ -6,7 +6,7 @@ An AssertionError (the two ways disagree) stops the suite; any other error becom
 the suite goes on. --quick shrinks every size (CI: 2 cores, no GPU, a few minutes) and leaves
 out the demo wall time.
 
-Usage: python benchmarks/run_all.py [--quick] [--out DIR] [--only NAME ...]
+Usage: python benchmarks/run_all.py [--quick] [--out DIR] [--only NAME ...] [--budget-s S]
 """
 
 from __future__ import annotations
@@ -85,12 +85,17 @@ def error_row(name: str, err: Exception) -> dict:
     }
 
 
-def measure_and_plot(module: ModuleType, quick: bool, plot: Path) -> list[dict]:
+def measure_and_plot(
+    module: ModuleType, quick: bool, plot: Path, budget_s: float | None = None
+) -> list[dict]:
     """``module.measure(quick)``; where the module plots (batched_relaxation), its plot goes to
-    ``plot``: through ``measure(..., plot=)`` when measure takes it, else ``plot_scaling``."""
-    if "plot" in inspect.signature(module.measure).parameters:
-        return module.measure(quick=quick, plot=plot)
-    rows = module.measure(quick=quick)
+    ``plot``: through ``measure(..., plot=)`` when measure takes it, else ``plot_scaling``;
+    ``budget_s`` goes to a measure that takes it."""
+    parameters = inspect.signature(module.measure).parameters
+    extra = {"budget_s": budget_s} if budget_s is not None and "budget_s" in parameters else {}
+    if "plot" in parameters:
+        return module.measure(quick=quick, plot=plot, **extra)
+    rows = module.measure(quick=quick, **extra)
     if hasattr(module, "plot_scaling"):
         module.plot_scaling(rows, plot)
     return rows
@@ -103,9 +108,16 @@ def _shown(path: Path) -> str:
     return str(path.relative_to(repository)) if path.is_relative_to(repository) else str(path)
 
 
-def run(quick: bool = False, out: Path = DEFAULT_OUT, only: list[str] | None = None) -> dict:
+def run(
+    quick: bool = False,
+    out: Path = DEFAULT_OUT,
+    only: list[str] | None = None,
+    budget_s: float | None = None,
+) -> dict:
     """Run the suite (or the benchmarks in ``only``), write out/results.md and
-    out/results.json (and out/scaling.png where a benchmark plots one); return the results."""
+    out/results.json after each benchmark (and out/scaling.png where a benchmark plots one);
+    return the results. budget_s: seconds for the whole suite, given as the time left to each
+    benchmark that can shrink itself (None: no limit)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     out.mkdir(parents=True, exist_ok=True)
     rows, notes, wall_s = [], [], {}
@@ -117,12 +129,13 @@ def run(quick: bool = False, out: Path = DEFAULT_OUT, only: list[str] | None = N
             notes.append(f"{name}: left out of the --quick suite")
             continue
         start = time.perf_counter()
+        left_s = None if budget_s is None else budget_s - (start - suite_start)
         try:
             module = load(name)
             if module is None:
                 notes.append(f"{name}: benchmarks/{name}.py is not there yet, skipped")
                 continue
-            new = measure_and_plot(module, quick, out / "scaling.png")
+            new = measure_and_plot(module, quick, out / "scaling.png", left_s)
             if hasattr(module, "plot_scaling"):
                 notes.append(f"{name}: scaling plot in {_shown(out / 'scaling.png')}")
         except AssertionError:
@@ -132,11 +145,19 @@ def run(quick: bool = False, out: Path = DEFAULT_OUT, only: list[str] | None = N
         wall_s[name] = time.perf_counter() - start
         rows += [{**row, "script": name} for row in new]
         print(f"{name}: {len(new)} rows in {wall_s[name]:.0f} s", file=sys.stderr, flush=True)
+        write(out, quick, time.perf_counter() - suite_start, wall_s, rows, notes)
+    return write(out, quick, time.perf_counter() - suite_start, wall_s, rows, notes)
+
+
+def write(
+    out: Path, quick: bool, suite_wall_s: float, wall_s: dict, rows: list, notes: list
+) -> dict:
+    """out/results.json and out/results.md of the rows so far; returns the results."""
     results = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "quick": quick,
         "machine": machine(),
-        "suite_wall_s": time.perf_counter() - suite_start,
+        "suite_wall_s": suite_wall_s,
         "benchmark_wall_s": wall_s,
         "rows": rows,
         "notes": notes,
@@ -204,8 +225,11 @@ def main() -> None:
     parser.add_argument(
         "--only", nargs="+", choices=list(SUITE), metavar="NAME", help=", ".join(SUITE)
     )
+    parser.add_argument(
+        "--budget-s", type=float, help="seconds for the whole suite (default: no limit)"
+    )
     args = parser.parse_args()
-    results = run(args.quick, args.out, args.only)
+    results = run(args.quick, args.out, args.only, args.budget_s)
     print(markdown(results))
 
 

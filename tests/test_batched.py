@@ -11,9 +11,12 @@ from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from ssbscreen.structures.library import bulk_structure
 from ssbscreen.workflows.batched import (
+    GRAPH_BYTES_PER_ATOM,
+    MAX_BATCH_ATOMS,
     atom_batches,
     chgnet_evaluator,
     default_device,
+    max_batch_atoms,
     relax_lockstep,
     relax_one_at_a_time,
     relax_structures,
@@ -54,6 +57,17 @@ def test_batches_keep_order_and_stay_within_the_atom_budget():
     assert [[len(c) for c in batch] for batch in batches] == [[8, 64], [16], [512], [8]]
     assert all(len(b) <= 2 and (sum(map(len, b)) <= 100 or len(b) == 1) for b in batches)
     assert atom_batches(cells, batch_size=8, max_atoms=10_000) == [cells]
+
+
+def test_a_gpu_batch_holds_as_many_atoms_as_half_its_free_memory(monkeypatch):
+    import torch
+
+    assert max_batch_atoms("cpu") == MAX_BATCH_ATOMS
+    free_bytes = 100e9  # an H200 with 100 GB free: 2,777 atoms at 18 MB each
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device: (free_bytes, 141e9))
+    assert max_batch_atoms("cuda") == int(free_bytes / 2 / GRAPH_BYTES_PER_ATOM) == 2777
+    free_bytes = 1e9  # a nearly full card: never fewer than on the CPU
+    assert max_batch_atoms("cuda") == MAX_BATCH_ATOMS
 
 
 def test_device_is_picked_without_a_gpu():

@@ -57,6 +57,18 @@ def chgnet_model(device: str = "cpu"):
 # peak for one 640-atom supercell) and up to 18 MB per atom in a dense layered oxide (17.8 GB
 # peak for two 480-atom NCM90 supercells): a batch stays within this many atoms (< 10 GB)
 MAX_BATCH_ATOMS = 500
+GRAPH_BYTES_PER_ATOM = 18e6  # the largest measured above
+
+
+def max_batch_atoms(device: str) -> int:
+    """Atoms per CHGNet call: MAX_BATCH_ATOMS on the CPU; on a GPU, as many as half its free
+    memory holds at GRAPH_BYTES_PER_ATOM (never fewer than on the CPU)."""
+    if device == "cpu":
+        return MAX_BATCH_ATOMS
+    import torch
+
+    free_bytes, _ = torch.cuda.mem_get_info(torch.device(device))
+    return max(MAX_BATCH_ATOMS, int(free_bytes / 2 / GRAPH_BYTES_PER_ATOM))
 
 
 def atom_batches(
@@ -77,19 +89,20 @@ def atom_batches(
 
 
 def chgnet_predictions(
-    structures: list[Structure], task: str, batch_size: int, device: str = "cpu"
+    structures: list[Structure], task: str, batch_size: int, device: str | None = None
 ) -> list[dict]:
     """CHGNet predictions (e: eV/atom, f: eV/A, s: GPa) of ``structures``, batched graphs of at
-    most ``batch_size`` structures and MAX_BATCH_ATOMS atoms."""
+    most ``batch_size`` structures and ``max_batch_atoms`` atoms; device None: GPU when present."""
+    device = device or default_device()
     model = chgnet_model(device)
     predictions: list[dict] = []
-    for batch in atom_batches(structures, batch_size):
+    for batch in atom_batches(structures, batch_size, max_batch_atoms(device)):
         found = model.predict_structure(batch, task=task, batch_size=len(batch))
         predictions += [found] if isinstance(found, dict) else list(found)
     return predictions
 
 
-def chgnet_evaluator(device: str = "cpu", batch_size: int = 32) -> BatchEvaluator:
+def chgnet_evaluator(device: str | None = None, batch_size: int = 32) -> BatchEvaluator:
     """Energies, forces and stresses of many structures in batched CHGNet predictions."""
 
     def evaluate(atoms_list: list[Atoms]) -> list[tuple[float, np.ndarray, np.ndarray]]:
@@ -111,7 +124,7 @@ def chgnet_evaluator(device: str = "cpu", batch_size: int = 32) -> BatchEvaluato
 # potentials with a batched evaluator for the lock-step relaxation: registry key -> factory
 LOCKSTEP_EVALUATORS: dict[str, Callable[..., BatchEvaluator]] = {"chgnet": chgnet_evaluator}
 # potentials that torch-sim wraps: registry key -> builder of its model interface
-TORCH_SIM_POTENTIALS = ("sevennet",)
+TORCH_SIM_POTENTIALS = ("sevennet", "sevennet-l3i5")
 
 
 @dataclass
@@ -226,6 +239,11 @@ def relax_lockstep(
     return [done[i] for i in range(len(structures))]
 
 
+# atoms on a GPU at once, per (potential, device): torch-sim's estimate (forward passes of
+# growing batches until the memory runs out, over a minute on an H200) made once per process
+_TORCH_SIM_MAX_ATOMS: dict[tuple[str, str], float] = {}
+
+
 @cache
 def _torch_sim_model(potential: str, device: str):
     """torch-sim's interface to ``potential`` (model weights from its wheel) on ``device``."""
@@ -248,7 +266,8 @@ def relax_torch_sim(
     """torch-sim's batched FIRE (Frechet cell filter) for every structure at once.
 
     max_atoms_per_batch: atoms on the device at once (None: torch-sim measures the device's
-    memory on a GPU; on the CPU every structure goes in one batch).
+    memory on a GPU, once per potential and process; on the CPU every structure goes in one
+    batch).
     """
     import torch
     import torch_sim as ts
@@ -258,8 +277,9 @@ def relax_torch_sim(
     model = _torch_sim_model(potential, device)
     state = ts.initialize_state(structures, model.device, model.dtype)
     steps_between_swaps = 5
-    if max_atoms_per_batch is None and device == "cpu":
-        max_atoms_per_batch = int(state.n_atoms)
+    if max_atoms_per_batch is None:
+        cached = _TORCH_SIM_MAX_ATOMS.get((potential, device))
+        max_atoms_per_batch = int(state.n_atoms) if device == "cpu" else cached
     batcher = ts.InFlightAutoBatcher(
         model,
         memory_scales_with="n_atoms",
@@ -277,6 +297,8 @@ def relax_torch_sim(
         max_steps=max_steps,
         steps_between_swaps=steps_between_swaps,
     )
+    if device != "cpu":
+        _TORCH_SIM_MAX_ATOMS.setdefault((potential, device), batcher.max_memory_scaler)
     outputs = model(final)  # energies, forces and stresses at the relaxed geometries
     counts = torch.bincount(final.system_idx).tolist()
     energies = outputs["energy"].detach().cpu().to(torch.float64).numpy().reshape(-1)
