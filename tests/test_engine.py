@@ -1,11 +1,23 @@
 """The MLIP engine: real potentials relax real structures; one registry; provenance recorded."""
 
+import csv
+from pathlib import Path
+
 import pytest
 from jobflow import JobStore, run_locally
 from maggma.stores import MemoryStore
 from pymatgen.core import Lattice, Structure
+from pymatgen.entries.computed_entries import ComputedEntry
+from pymatgen.io.ase import AseAtomsAdaptor
 
-from ssbscreen.workflows.engines import POTENTIALS, MLIPEngine, get_potential, mp_entry_parameters
+from ssbscreen.analysis.references import apply_mp2020, offline_reference_set
+from ssbscreen.workflows.engines import (
+    POTENTIALS,
+    MLIPEngine,
+    get_potential,
+    mp_entry_parameters,
+    potential_calculator,
+)
 from ssbscreen.workflows.stability import PhaseCalculationMaker
 
 
@@ -23,11 +35,42 @@ def _run(engine, structure, name="LiCl"):
     return store.query_one({"output.kind": "calculation"}, properties=["output"])["output"]
 
 
-def test_registry_names_both_potentials():
-    assert {"chgnet", "sevennet"} <= set(POTENTIALS)
+def test_registry_names_the_offline_potentials():
+    assert {"chgnet", "sevennet", "sevennet-l3i5"} <= set(POTENTIALS)
     assert get_potential("CHGNet").force_field_name == "CHGNet"
     with pytest.raises(ValueError, match="choose one of"):
         get_potential("mace-nonexistent")
+
+
+KJ_PER_MOL_PER_EV = 96.485
+BENCHMARK_DATA = Path(__file__).parents[1] / "benchmarks" / "data"
+ENTHALPIES = BENCHMARK_DATA / "experimental_formation_enthalpies.csv"
+
+
+@pytest.mark.parametrize("key", sorted(POTENTIALS))
+def test_each_potential_gives_the_licl_formation_energy_on_its_declared_scale(key):
+    """Static energies of Li, Cl2 and LiCl (the cells of the CHGNet offline set), corrected as
+    the registry says: within 0.1 eV/atom of experiment (CRC, in the fidelity data). A potential
+    put on the wrong scale misses by MP2020's Cl correction (0.31 eV/atom of LiCl)."""
+    rows = {row["phase"]: row for row in csv.DictReader(ENTHALPIES.open())}
+    measured = float(rows["LiCl"]["dHf_kJ_per_mol"]) / KJ_PER_MOL_PER_EV / 2
+    reference = offline_reference_set("chgnet")
+    calculator = potential_calculator(key)
+    entries = {}
+    for formula in ("Li", "Cl2", "LiCl"):
+        structure = reference.lowest_entry(formula).structure
+        atoms = AseAtomsAdaptor.get_atoms(structure)
+        atoms.calc = calculator
+        entries[formula] = ComputedEntry(
+            structure.composition,
+            atoms.get_potential_energy(),
+            parameters=mp_entry_parameters(structure.composition),
+        )
+    if get_potential(key).energy_corrections == "MP2020":
+        entries = dict(zip(entries, apply_mp2020(list(entries.values())), strict=True))
+    per_atom = {f: e.energy_per_atom for f, e in entries.items()}
+    formation = per_atom["LiCl"] - (per_atom["Li"] + per_atom["Cl2"]) / 2
+    assert formation == pytest.approx(measured, abs=0.1)
 
 
 def test_mp_parameters_mark_gga_plus_u_only_for_tm_oxides_and_fluorides():
