@@ -6,6 +6,7 @@ Bad input gets one sentence on stderr and exit code 2; nothing is written to the
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import os
@@ -185,7 +186,7 @@ def _structures(args) -> int:
         for name in phase_names():
             record = load_records("library")[name]
             order = "ordered" if record.is_ordered else "disordered"
-            print(f"{name:10s} {record.formula:24s} {record.spacegroup_symbol:9s} {order}")
+            say(f"{name:10s} {record.formula:24s} {record.spacegroup_symbol:9s} {order}")
         return 0
     record = get_record(args.name)
     structure = (
@@ -204,14 +205,14 @@ def _structures(args) -> int:
         "source": record.source,
     }
     if args.json:
-        print(json.dumps(info, indent=2))
+        say(json.dumps(info, indent=2))
     else:
-        print(
+        say(
             f"{record.name}: {record.formula}, "
             f"{record.spacegroup_symbol} ({record.spacegroup_number})"
         )
-        print(f"source: {record.source.get('reference')}")
-        print(structure)
+        say(f"source: {record.source.get('reference')}")
+        say(structure)
     return 0
 
 
@@ -304,11 +305,11 @@ def _single(kind: str, args, campaign) -> int:
         out["imaginary_modes_thz"] = doc["imaginary_modes_thz"]
         out["ideal_gases_bar"] = doc["ideal_gases_bar"]
     if args.json:
-        print(json.dumps(out))
+        say(json.dumps(out))
     else:
         from ssbscreen.analysis.tables import render
 
-        print(render(kind, docs))
+        say(render(kind, docs))
     return 0
 
 
@@ -364,7 +365,7 @@ def _table(args) -> int:
     )
     if args.out:
         Path(args.out).write_text(text)
-    print(text)
+    say(text)
     return 0
 
 
@@ -388,7 +389,7 @@ def _run_file(args) -> int:
         results, complete = _run(campaign, args.store)
         observed = content["screen"].get("observed_products")
         kinds = ("hull", "window", "reaction", "scan")
-        print(render_all({k: results[k] for k in kinds}, observed=observed))
+        say(render_all({k: results[k] for k in kinds}, observed=observed))
     if "doping" in content:
         overrides = {
             key: value
@@ -401,7 +402,7 @@ def _run_file(args) -> int:
         store.connect()
         name = content.get("name", "doping")
         docs = [d for d in stored_outputs(store, "doping") if d["campaign"] == name]
-        print(render("doping", docs))
+        say(render("doping", docs))
     if "migration" in content:
         flow = migration_flow(content, store)
         print(f"computing {len(flow.jobs)} NEB(s); finished ones are reused", file=sys.stderr)
@@ -410,8 +411,8 @@ def _run_file(args) -> int:
         store.connect()
         name = content.get("name", "migration")
         docs = [d for d in stored_outputs(store, "migration") if d["campaign"] == name]
-        print(render("migration", docs))
-        print(render("percolation", docs))
+        say(render("migration", docs))
+        say(render("percolation", docs))
     return 0 if complete else 1
 
 
@@ -439,7 +440,7 @@ def _query(args) -> int:
 
         docs = [migration_summary(d) for d in docs]
     text = json.dumps(docs, default=str) if args.json else "\n".join(map(str, docs))
-    print(text)
+    say(text)
     return 0
 
 
@@ -447,9 +448,9 @@ def _store(args) -> int:
     from ssbscreen.store import copy_store
 
     report = copy_store(args.source, args.destination)
-    print(f"copied {report.source} -> {report.destination}")
+    say(f"copied {report.source} -> {report.destination}")
     for name, n in report.copied.items():
-        print(f"  {name}: {n} copied, {report.already_there[name]} already there")
+        say(f"  {name}: {n} copied, {report.already_there[name]} already there")
     return 0
 
 
@@ -460,7 +461,7 @@ def _submit(args) -> int:
     store = build_job_store(args.store)
     flow = campaign_flow(args.file, store)
     ids = submit_flow(flow, args.via, store, args.launchpad, args.project, args.worker)
-    print(f"submitted {len(ids)} job(s) via {args.via}" + (f": {', '.join(ids)}" if ids else ""))
+    say(f"submitted {len(ids)} job(s) via {args.via}" + (f": {', '.join(ids)}" if ids else ""))
     return 0
 
 
@@ -470,14 +471,14 @@ def _status(args) -> int:
     status = queue_status(args.via, args.launchpad, args.project)
     rerun = rerun_failed(args.via, args.launchpad, args.project) if args.rerun_failed else []
     if args.json:
-        print(json.dumps({**status.as_dict(), "rerun": rerun}))
+        say(json.dumps({**status.as_dict(), "rerun": rerun}))
         return 0
     counts = ", ".join(f"{state}: {n}" for state, n in status.counts.items()) or "no jobs"
-    print(f"{args.via}: {counts}")
+    say(f"{args.via}: {counts}")
     for failure in status.failures:
-        print(f"  failed {failure['id']} {failure['name']}: {failure['reason']}")
+        say(f"  failed {failure['id']} {failure['name']}: {failure['reason']}")
     if rerun:
-        print(f"put back in the queue: {', '.join(rerun)}")
+        say(f"put back in the queue: {', '.join(rerun)}")
     return 0
 
 
@@ -496,7 +497,7 @@ def _plot_stored(args) -> int:
             "give more characters of a key from `ssbscreen query migration`."
         )
     path = plot_neb_profile(docs[0], args.out or f"neb-{docs[0]['key'][:12]}.png")
-    print(path)
+    say(path)
     return 0
 
 
@@ -510,11 +511,11 @@ def _references(args) -> int:
             for e in reference.entries
         ]
         if args.json:
-            print(json.dumps({"reference_set": reference.name, "entries": rows}))
+            say(json.dumps({"reference_set": reference.name, "entries": rows}))
         else:
-            print(f"{reference.name}: {len(rows)} phases (energies on the MP2020 scale)")
+            say(f"{reference.name}: {len(rows)} phases (energies on the MP2020 scale)")
             for row in sorted(rows, key=lambda r: r["formula"]):
-                print(f"  {row['formula']:12s} {row['energy_per_atom_ev']:10.4f} eV/atom")
+                say(f"  {row['formula']:12s} {row['energy_per_atom_ev']:10.4f} eV/atom")
         return 0
     from ssbscreen.store import build_job_store
     from ssbscreen.workflows.engines import MLIPEngine
@@ -523,7 +524,7 @@ def _references(args) -> int:
     engine = MLIPEngine(potential=args.model.lower())
     out = Path(args.out) if args.out else offline_reference_path(engine.potential)
     content = build_reference_set(engine, build_job_store(args.store), out, args.only)
-    print(f"wrote {len(content['entries'])} entries to {out}")
+    say(f"wrote {len(content['entries'])} entries to {out}")
     for name, reason in content["failed"].items():
         print(f"  failed: {name}: {reason}", file=sys.stderr)
     return 0
@@ -535,8 +536,8 @@ def _demo(args) -> int:
 
     start = time.perf_counter()
     campaign = system1_campaign(args.model.lower())
-    print("ssbscreen demo: Li3InCl6-coated NCA with Li6PS5Cl (MISSION.md system 1)")
-    print(f"engine: {campaign.engine.spec.model_name}; reference set: {campaign.reference.source}")
+    say("ssbscreen demo: Li3InCl6-coated NCA with Li6PS5Cl (MISSION.md system 1)")
+    say(f"engine: {campaign.engine.spec.model_name}; reference set: {campaign.reference.source}")
     results, _ = _run(campaign, args.store)
     failed = [c for c in results["calculation"] if c["state"] != "successful"]
     for calc in failed:
@@ -546,10 +547,20 @@ def _demo(args) -> int:
     out.mkdir(parents=True, exist_ok=True)
     (out / "system1.md").write_text(render_all(docs, "md"))
     (out / "system1.csv").write_text(render_all(docs, "csv"))
-    print(render_all(docs, "md"))
-    print(f"tables written to {out / 'system1.md'} and {out / 'system1.csv'}")
-    print(f"wall time: {time.perf_counter() - start:.1f} s")
+    say(render_all(docs, "md"))
+    say(f"tables written to {out / 'system1.md'} and {out / 'system1.csv'}")
+    say(f"wall time: {time.perf_counter() - start:.1f} s")
     return 1 if failed else 0
+
+
+# where answers go: the stdout main() was called with; while a command runs, everything else
+# printed (model banners, dependencies' prints) goes to stderr, so --json stays JSON
+_answer_stream = None
+
+
+def say(*values) -> None:
+    """Print part of the answer."""
+    print(*values, file=_answer_stream)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -582,8 +593,11 @@ def main(argv: list[str] | None = None) -> int:
             "scan", a, _campaign_from_args(a, scans=[(*a.phases, a.start, a.stop)])
         ),
     }
+    global _answer_stream
+    _answer_stream = sys.stdout
     try:
-        return handlers[args.command](args)
+        with contextlib.redirect_stdout(sys.stderr):
+            return handlers[args.command](args)
     except (ValueError, FileNotFoundError, ConnectionError) as exc:
         message = exc.args[0] if exc.args else str(exc)
         print(f"error: {message}", file=sys.stderr)
