@@ -1,6 +1,5 @@
 """The MLIP engine: real potentials relax real structures; one registry; provenance recorded."""
 
-import csv
 from pathlib import Path
 
 import pytest
@@ -10,6 +9,7 @@ from pymatgen.core import Lattice, Structure
 from pymatgen.entries.computed_entries import ComputedEntry
 from pymatgen.io.ase import AseAtomsAdaptor
 
+from ssbscreen.analysis.fidelity import KJ_PER_MOL_PER_EV, read_table
 from ssbscreen.analysis.references import apply_mp2020, offline_reference_set
 from ssbscreen.workflows.engines import (
     POTENTIALS,
@@ -42,9 +42,9 @@ def test_registry_names_the_offline_potentials():
         get_potential("mace-nonexistent")
 
 
-KJ_PER_MOL_PER_EV = 96.485
-BENCHMARK_DATA = Path(__file__).parents[1] / "benchmarks" / "data"
-ENTHALPIES = BENCHMARK_DATA / "experimental_formation_enthalpies.csv"
+ENTHALPIES = (
+    Path(__file__).parents[1] / "benchmarks" / "data" / "experimental_formation_enthalpies.csv"
+)
 
 
 @pytest.mark.parametrize("key", sorted(POTENTIALS))
@@ -52,7 +52,7 @@ def test_each_potential_gives_the_licl_formation_energy_on_its_declared_scale(ke
     """Static energies of Li, Cl2 and LiCl (the cells of the CHGNet offline set), corrected as
     the registry says: within 0.1 eV/atom of experiment (CRC, in the fidelity data). A potential
     put on the wrong scale misses by MP2020's Cl correction (0.31 eV/atom of LiCl)."""
-    rows = {row["phase"]: row for row in csv.DictReader(ENTHALPIES.open())}
+    rows = {row["phase"]: row for row in read_table(ENTHALPIES)}
     measured = float(rows["LiCl"]["dHf_kJ_per_mol"]) / KJ_PER_MOL_PER_EV / 2
     reference = offline_reference_set("chgnet")
     calculator = potential_calculator(key)
