@@ -1,12 +1,13 @@
-"""Pack the Python packages the GPU benchmarks need that the device image lacks (run here).
+"""Pack the Python packages the GPU runs need that the device image lacks (run here).
 
 The device machine (Python 3.12 with a CUDA PyTorch, no network) gets ssbscreen's runtime
 packages as one archive, .device/site.tar.xz (git-ignored; about 45 MB, under the 64 MiB a
 device call carries): the versions installed here, as Python 3.12 manylinux wheels from the
-package index, installed into a folder, trimmed of what the benchmarks never load (the
-weights of other models, botocore's service descriptions), and compressed.
+package index, installed into a folder, trimmed of what is never loaded there (the weights
+of the potentials not named by --models, botocore's service descriptions, plotly's
+JavaScript), and compressed.
 
-Usage: python benchmarks/device/pack.py [--out .device/site.tar.xz]
+Usage: python benchmarks/device/pack.py [--out .device/site.tar.xz] [--models chgnet sevennet]
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ ENTRY_MODULES = (
     "torch_sim.models.sevennet",
     "atomate2.forcefields.utils",
     "atomate2.ase.utils",
+    "ssbscreen.store",  # the reference-set build (build_references.sh)
+    "ssbscreen.workflows.reference_set",
 )
 # the device image's Python packages (/work/.library/device/KINDS.md, read 2026-11-17), which
 # the image's own versions serve (torch among them: a CUDA build)
@@ -47,15 +50,23 @@ IMAGE_PACKAGES = """
     tabulate threadpoolctl torch torch-geometric tqdm typing-extensions urllib3 xxhash filelock
     fsspec jinja2 markupsafe triton"""
 ON_IMAGE = set(IMAGE_PACKAGES.split())
-# files the benchmarks never read (CHGNet 0.3.0 and SevenNet 7net-0 are the models they run)
-TRIMMED = (
+# the weights each registered potential loads (engines.POTENTIALS); those not asked for are
+# left out, with the weights no potential here loads
+WEIGHTS = {
+    "chgnet": "chgnet/pretrained/0.3.0",
+    "sevennet": "sevenn/pretrained_potentials/SevenNet_0__11Jul2024",
+    "sevennet-l3i5": "sevenn/pretrained_potentials/SevenNet_l3i5",
+}
+UNUSED = (
     "sevenn/pretrained_potentials/SevenNet_0__22May2024",
-    "sevenn/pretrained_potentials/SevenNet_MF_0",
-    "sevenn/pretrained_potentials/SevenNet_l3i5",
     "sevenn/pair_e3gnn",
+    "sevenn/pretrained_potentials/SevenNet_MF_0",
     "chgnet/pretrained/0.2.0",
     "chgnet/pretrained/r2scan",
+    "plotly/package_data",  # plotly.js, for HTML pages; pymatgen's phase diagram imports plotly
+    "plotly/labextension",
 )
+BENCHMARK_MODELS = ("chgnet", "sevennet")
 # pure-Python packages published only as source (CHGNet imports nvidia-ml-py3's nvidia_smi):
 # built into a wheel here
 SOURCE_ONLY = ("nvidia-ml-py3",)
@@ -94,8 +105,11 @@ def needed_distributions() -> dict[str, str]:
     }
 
 
-def pack(out: Path) -> Path:
-    """Download, install, trim and compress; return the archive."""
+def pack(out: Path, models: tuple[str, ...] = BENCHMARK_MODELS) -> Path:
+    """Download, install, trim to the weights of ``models``, compress; return the archive."""
+    unknown = sorted(set(models) - set(WEIGHTS))
+    if unknown:
+        raise SystemExit(f"--models {' '.join(unknown)}: choose from {', '.join(WEIGHTS)}.")
     wanted = needed_distributions()
     print(f"{len(wanted)} packages: {', '.join(sorted(wanted))}", file=sys.stderr)
     with tempfile.TemporaryDirectory() as tmp:
@@ -129,7 +143,8 @@ def pack(out: Path) -> Path:
              *platform_args, "--no-compile", "--target", str(site), *map(str, wheels.iterdir())],
             check=True,
         )  # fmt: skip
-        for path in TRIMMED:
+        left_out = [path for name, path in WEIGHTS.items() if name not in models]
+        for path in (*left_out, *UNUSED):
             shutil.rmtree(site / path, ignore_errors=True)
         for folder in site.rglob("__pycache__"):
             shutil.rmtree(folder, ignore_errors=True)
@@ -145,8 +160,11 @@ def pack(out: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPOSITORY / ".device" / "site.tar.xz")
+    parser.add_argument(
+        "--models", nargs="+", default=BENCHMARK_MODELS, help="potentials whose weights to keep"
+    )
     args = parser.parse_args()
-    path = pack(args.out)
+    path = pack(args.out, tuple(args.models))
     print(f"{path}: {path.stat().st_size / 2**20:.1f} MiB", file=sys.stderr)
 
 
