@@ -97,13 +97,16 @@ def test_chgnet_relaxes_rocksalt_licl_to_its_lattice_parameter():
 
 
 @pytest.mark.slow
-def test_sevennet_is_selectable_and_agrees_on_the_lattice():
+@pytest.mark.parametrize(
+    ("potential", "model"), [("sevennet", "SevenNet-7net-0"), ("sevennet-l3i5", "SevenNet-l3i5")]
+)
+def test_sevennet_is_selectable_and_agrees_on_the_lattice(potential, model):
     pytest.importorskip("sevenn")
-    doc = _run(MLIPEngine(potential="sevennet"), rocksalt_licl(5.5))
+    doc = _run(MLIPEngine(potential=potential), rocksalt_licl(5.5))
     relaxed = Structure.from_dict(doc["structure"])
     a_conv = (relaxed.volume / len(relaxed) * 8) ** (1 / 3)
     assert a_conv == pytest.approx(5.13, rel=0.03)
-    assert doc["provenance"]["model"] == "SevenNet-7net-0"
+    assert doc["provenance"]["model"] == model
 
 
 @pytest.mark.slow

@@ -19,15 +19,21 @@ from ssbscreen.schemas import Provenance
 from ssbscreen.workflows.engines import MLIPEngine
 from ssbscreen.workflows.reference_set import build_reference_set, reference_records
 
+SHIPPED = ["chgnet", "sevennet-l3i5"]  # potentials whose offline set ships in the package
 
-def test_shipped_file_records_model_settings_and_sources():
-    raw = read_offline_file(offline_reference_path("chgnet"))
-    assert raw["model"] == MLIPEngine().provenance().model
+
+@pytest.mark.parametrize("potential", SHIPPED)
+def test_shipped_file_records_model_settings_and_sources(potential):
+    raw = read_offline_file(offline_reference_path(potential))
+    provenance = MLIPEngine(potential=potential).provenance()
+    assert raw["model"] == provenance.model
+    assert raw["energy_corrections"] == provenance.energy_corrections
+    assert raw["settings"] == provenance.settings
     assert raw["settings"]["fmax_ev_per_a"] > 0
     assert not raw["failed"], raw["failed"]
     records = reference_records()
     assert {row["phase"] for row in raw["entries"]} == set(records), (
-        "rebuild: ssbscreen references build"
+        f"rebuild: ssbscreen references build --model {potential}"
     )
     for row in raw["entries"]:
         assert row["source"]["reference"]
@@ -35,12 +41,17 @@ def test_shipped_file_records_model_settings_and_sources():
 
 
 @pytest.mark.slow
-def test_recomputing_a_sample_agrees_with_the_shipped_file(tmp_path):
+@pytest.mark.parametrize("potential", SHIPPED)
+def test_recomputing_a_sample_agrees_with_the_shipped_file(tmp_path, potential):
     """Rebuild two phases with the same engine: same energies within 2 meV/atom."""
-    raw = read_offline_file(offline_reference_path("chgnet"))
+    raw = read_offline_file(offline_reference_path(potential))
     shipped = {row["phase"]: row["entry"] for row in raw["entries"]}
     settings = raw["settings"]
-    engine = MLIPEngine(fmax_ev_per_a=settings["fmax_ev_per_a"], max_steps=settings["max_steps"])
+    engine = MLIPEngine(
+        potential=potential,
+        fmax_ev_per_a=settings["fmax_ev_per_a"],
+        max_steps=settings["max_steps"],
+    )
     store = JobStore(MemoryStore(), additional_stores={"data": MemoryStore()})
     content = build_reference_set(engine, store, tmp_path / "refs.json.gz", only=["LiCl", "Li2O"])
     assert not content["failed"]
