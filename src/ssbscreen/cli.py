@@ -16,6 +16,7 @@ import warnings
 from pathlib import Path
 
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 NOISY_WARNINGS = (
     "logm result may be inaccurate",  # ASE's FrechetCellFilter, ~1e-13 errors
     "Converting a tensor with requires_grad=True",  # CHGNet
@@ -598,10 +599,21 @@ def main(argv: list[str] | None = None) -> int:
     try:
         with contextlib.redirect_stdout(sys.stderr):
             return handlers[args.command](args)
-    except (ValueError, FileNotFoundError, ConnectionError) as exc:
+    except (ValueError, ConnectionError) as exc:
         message = exc.args[0] if exc.args else str(exc)
         print(f"error: {message}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as exc:  # a file or folder named by the user: say which and why
+        if exc.filename is None:
+            raise
+        print(f"error: {exc.filename}: {exc.strerror}; check the path.", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(
+            "interrupted: finished calculations are kept in the store; rerun to continue.",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -23,9 +23,10 @@ import re
 from pathlib import Path
 from urllib.parse import quote_plus, urlsplit
 
-import yaml
 from pymongo import uri_parser
 from pymongo.errors import InvalidURI
+
+from ssbscreen.inputs import load_yaml
 
 ENV_VAR = "SSBSCREEN_STORE"
 USERNAME_ENV = "SSBSCREEN_STORE_USERNAME"
@@ -124,12 +125,7 @@ def read_config_store(workdir: Path) -> str | None:
     path = Path(workdir) / CONFIG_FILE
     if not path.is_file():
         return None
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as err:
-        raise ValueError(
-            f"The config file {path} is not valid YAML ({err}); fix its syntax."
-        ) from None
+    data = load_yaml(path, f"The config file {path}") or {}
     if not isinstance(data, dict):
         raise ValueError(f"The config file {path} must be a mapping such as 'store: URI'.")
     value = data.get(CONFIG_KEY)

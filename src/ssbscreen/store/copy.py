@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ssbscreen.store.config import redact_uri, resolve_store_uri
+from ssbscreen.store.config import embedded_path, is_embedded, redact_uri, resolve_store_uri
 from ssbscreen.store.jobstore import (
     DATA_COLLECTION,
     MP_CACHE_COLLECTION,
@@ -72,6 +72,10 @@ def copy_store(source: str, destination: str) -> CopyReport:
         raise ValueError(
             f"The source and destination stores are the same ({redact_uri(src_uri)}); "
             "give two different store URIs."
+        )
+    if is_embedded(src_uri) and not embedded_path(src_uri).is_dir():
+        raise ValueError(
+            f"There is no store at {redact_uri(src_uri)} to copy from; give an existing store."
         )
     src, dst = build_job_store(src_uri), build_job_store(dst_uri)
     aux = {

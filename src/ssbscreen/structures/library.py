@@ -12,6 +12,7 @@ import math
 from functools import cache
 from pathlib import Path
 
+import numpy as np
 from pymatgen.core import Composition, Structure
 from pymatgen.io.cif import CifParser
 
@@ -33,14 +34,18 @@ def phase_names() -> list[str]:
     return sorted(load_records("library"))
 
 
+def library_name(name: str) -> str:
+    """The library's spelling of ``name`` (matched case-insensitively), else ``name`` itself:
+    one phase is stored under one name however it is typed."""
+    by_lower = {key.lower(): key for key in load_records("library")}
+    return by_lower.get(name.lower(), name) if isinstance(name, str) else name
+
+
 def get_record(name: str) -> CrystalRecord:
     """The library record called ``name``; UnknownPhaseError suggesting close names."""
     records = load_records("library")
-    if name in records:
-        return records[name]
-    by_lower = {key.lower(): key for key in records}
-    if name.lower() in by_lower:
-        return records[by_lower[name.lower()]]
+    if library_name(name) in records:
+        return records[library_name(name)]
     close = difflib.get_close_matches(name, list(records), n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     raise UnknownPhaseError(
@@ -109,6 +114,7 @@ def read_structure_file(path: str | Path) -> Structure:
             f"Structure file {path} has partial occupancies; order it first (e.g. with "
             "ssbscreen.structures.ordering.ordered_representative)."
         )
+    check_physical(structure, f"Structure file {path}")
     check_charge_balance(structure, str(path))
     return structure
 
@@ -132,6 +138,42 @@ def is_charge_balanced(composition: Composition) -> bool:
             low += composition[el] * min(states)
             high += composition[el] * max(states)
     return low - 1e-6 <= 0 <= high + 1e-6
+
+
+# sanity limits of a solid's geometry: no two nuclei closer than MIN_DISTANCE_A (the shortest
+# bond, H2's, is 0.74 A), and every atom with a neighbour within MAX_NEAREST_NEIGHBOUR_A (Cs
+# metal's nearest-neighbour distance, about 5.3 A, is the largest among elements)
+MIN_DISTANCE_A = 0.5
+MAX_NEAREST_NEIGHBOUR_A = 6.0
+
+
+def check_physical(structure: Structure, label: str) -> None:
+    """ValueError naming ``label`` if its cell is not a solid: a lattice that is not finite or
+    has no volume, atoms closer than MIN_DISTANCE_A, or an atom with no neighbour within
+    MAX_NEAREST_NEIGHBOUR_A."""
+    matrix = structure.lattice.matrix
+    if not (np.isfinite(matrix).all() and abs(structure.lattice.volume) > 1e-6):
+        raise ValueError(
+            f"{label} has a lattice that is not finite or has no volume; fix its cell."
+        )
+    if not np.isfinite(structure.frac_coords).all():
+        raise ValueError(f"{label} has coordinates that are not finite numbers; fix its sites.")
+    if len(structure) > 1:
+        distances = structure.distance_matrix + np.diag([np.inf] * len(structure))
+        if distances.min() < MIN_DISTANCE_A:
+            raise ValueError(
+                f"{label} has atoms {distances.min():.2f} A apart (at least {MIN_DISTANCE_A} A "
+                "in a solid); check its coordinates and units."
+            )
+    nearest = [
+        min((n.nn_distance for n in neighbours), default=np.inf)
+        for neighbours in structure.get_all_neighbors(MAX_NEAREST_NEIGHBOUR_A)
+    ]
+    if max(nearest) > MAX_NEAREST_NEIGHBOUR_A:
+        raise ValueError(
+            f"{label} has an atom with no neighbour within {MAX_NEAREST_NEIGHBOUR_A} A, not a "
+            "solid; check its cell and coordinates."
+        )
 
 
 def check_charge_balance(structure: Structure, label: str) -> None:

@@ -21,6 +21,7 @@ from ssbscreen.store.queries import find_output
 from ssbscreen.structures.library import (
     UnknownPhaseError,
     get_record,
+    library_name,
     ordered_representative,
     read_structure_file,
 )
@@ -33,6 +34,10 @@ from ssbscreen.workflows.stability import (
     hull_document,
     window_document,
 )
+
+# highest temperature of a free-energy result: the harmonic free energy of a solid, far above
+# the processing temperatures of these materials; a larger value is a typo, not a question
+MAX_TEMPERATURE_K = 3000.0
 
 
 @dataclass
@@ -61,6 +66,13 @@ class Campaign:
     temperatures_k: list[float] = field(default_factory=list)
     phonon_min_length_a: float = 12.0
     gas_pressures_bar: dict[str, float] = field(default_factory=dict)
+
+    def __post_init__(self):
+        """Library phases under their library spelling (``li3incl6`` is Li3InCl6)."""
+        self.hulls = [library_name(p) for p in self.hulls]
+        self.windows = [library_name(p) for p in self.windows]
+        self.reactions = [(*map(library_name, r[:-1]), r[-1]) for r in self.reactions]
+        self.scans = [(library_name(a), library_name(b), *r) for a, b, *r in self.scans]
 
     @property
     def phases(self) -> list[str]:
@@ -144,6 +156,18 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
         (a, b, voltage_vs_li(start, campaign._anode), voltage_vs_li(stop, campaign._anode))
         for a, b, start, stop in campaign.scans
     ]
+    for (a, b, start, stop), (*_, low, high) in zip(campaign.scans, scans, strict=True):
+        if not low < high:
+            raise ValueError(
+                f"The scan of {a} | {b} runs from {start:g} to {stop:g} V; give the lower "
+                f"voltage first (from {stop:g} to {start:g})."
+            )
+    for temperature in campaign.temperatures_k:
+        if not 0 < temperature <= MAX_TEMPERATURE_K:
+            raise ValueError(
+                f"Temperature {temperature:g} K is outside (0, {MAX_TEMPERATURE_K:g}] K, where "
+                "harmonic free energies of these solids mean something; give one in that range."
+            )
     reference = campaign.reference.load(_campaign_elements(campaign))
     formulas = {e.composition.reduced_formula for e in reference.entries}
     provenance = campaign.engine.provenance()

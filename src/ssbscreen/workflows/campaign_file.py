@@ -40,13 +40,13 @@ import dataclasses
 import difflib
 from pathlib import Path
 
-import yaml
 from jobflow import Flow
 
 from ssbscreen.analysis.ideal_gas import check_gas_pressures
 from ssbscreen.analysis.products import GROUPS
 from ssbscreen.analysis.references import ReferenceSpec
 from ssbscreen.analysis.screening import mixtures
+from ssbscreen.inputs import load_yaml
 from ssbscreen.structures.migration import HopSelection
 from ssbscreen.workflows.campaign import Campaign
 from ssbscreen.workflows.doping import DopingStudyMaker
@@ -91,10 +91,7 @@ def read_campaign_file(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"Campaign file {path} does not exist.")
-    try:
-        content = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as exc:
-        raise ValueError(f"Campaign file {path} is not valid YAML: {exc}.") from None
+    content = load_yaml(path, f"Campaign file {path}")
     if not isinstance(content, dict) or not ({"doping", "screen", "migration"} & set(content)):
         raise ValueError(
             f"Campaign file {path} needs a 'doping', a 'screen' or a 'migration' section."

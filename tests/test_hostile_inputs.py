@@ -1,0 +1,114 @@
+"""Inputs a hostile or careless user gives (issue 22): refused in one sentence, exit 2, before
+any work, nothing written; and one phase stored under one name however it is typed."""
+
+import json
+
+import pytest
+from pymatgen.core import Lattice, Structure
+
+from ssbscreen import cli
+from ssbscreen.cli import main
+from ssbscreen.store import build_job_store
+
+
+def _refused(tmp_path, capsys, args, needle):
+    """main(args) exits 2 with one line naming ``needle`` and leaves the store empty."""
+    uri = f"embedded://{tmp_path / 'store'}"
+    assert main([*args, "--store", uri]) == 2
+    err = capsys.readouterr().err.strip()
+    assert needle in err and "\n" not in err and "Traceback" not in err, err
+    store = build_job_store(uri)
+    store.connect()
+    assert store.count() == 0
+
+
+def _poscar(tmp_path, name, lattice, species, coords):
+    path = tmp_path / name
+    Structure(lattice, species, coords).to(filename=str(path), fmt="poscar")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("lattice", "coords", "needle"),
+    [
+        (Lattice.cubic(30.0), [[0, 0, 0], [0.5, 0.5, 0.5]], "no neighbour within"),
+        (Lattice.cubic(5.13), [[0, 0, 0], [0.03, 0, 0]], "0.15 A apart"),
+    ],
+)
+def test_impossible_structures_are_refused(tmp_path, capsys, lattice, coords, needle):
+    path = _poscar(tmp_path, "cell.vasp", lattice, ["Li", "Cl"], coords)
+    _refused(tmp_path, capsys, ["hull", str(path)], needle)
+
+
+def test_a_lattice_that_is_not_finite_is_refused(tmp_path, capsys):
+    path = _poscar(tmp_path, "cell.vasp", Lattice.cubic(5.13), ["Li", "Cl"], [[0, 0, 0], [0.5] * 3])
+    lines = path.read_text().splitlines()
+    lines[2] = "nan 0.0 0.0"
+    path.write_text("\n".join(lines) + "\n")
+    _refused(tmp_path, capsys, ["hull", str(path)], "not finite")
+
+
+@pytest.mark.parametrize("temperature", ["nan", "inf", "-5", "0"])
+def test_temperatures_outside_the_physical_range_are_refused(tmp_path, capsys, temperature):
+    _refused(tmp_path, capsys, ["hull", "LiCl", "--temperature", temperature], "Temperature")
+
+
+def test_a_scan_from_high_to_low_voltage_is_refused(tmp_path, capsys):
+    args = ["scan", "LiCl", "Li3PO4", "--from", "4", "--to", "2"]
+    _refused(tmp_path, capsys, args, "lower voltage first")
+
+
+def test_a_yaml_alias_is_refused_before_it_expands(tmp_path, capsys):
+    bomb = ["a: &a [LiCl, LiCl, LiCl, LiCl]"]
+    bomb += [
+        f"{n}: &{n} [*{p}, *{p}, *{p}, *{p}]" for p, n in zip("abcdefg", "bcdefgh", strict=True)
+    ]
+    path = tmp_path / "bomb.yaml"
+    path.write_text("name: bomb\n" + "\n".join(bomb) + "\nscreen:\n  hulls: *h\n")
+    _refused(tmp_path, capsys, ["run", str(path)], "aliases")
+
+
+def test_a_broken_config_file_is_named_without_echoing_it(tmp_path, capsys, monkeypatch):
+    (tmp_path / "ssbscreen.yaml").write_text(
+        "store:\n  uri: mongodb://db.example/x\n  password: s3cret-pw\n  user: [\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SSBSCREEN_STORE", raising=False)
+    assert main(["hull", "LiCl"]) == 2
+    err = capsys.readouterr().err
+    assert "ssbscreen.yaml" in err and "line" in err and "s3cret" not in err
+
+
+def test_a_missing_folder_is_named_with_its_reason(tmp_path, capsys):
+    out = tmp_path / "no" / "such" / "hull.md"
+    assert main(["table", "hull", "--store", f"embedded://{tmp_path}/s", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"error: {out}: No such file or directory; check the path."
+
+
+def test_copying_from_a_store_that_does_not_exist_is_refused(tmp_path, capsys):
+    source, destination = tmp_path / "nothing", tmp_path / "dest"
+    args = ["store", "copy", f"embedded://{source}", f"embedded://{destination}"]
+    assert main(args) == 2
+    assert "nothing" in capsys.readouterr().err
+    assert not source.exists() and not destination.exists()
+
+
+def test_ctrl_c_stops_cleanly(tmp_path, capsys, monkeypatch):
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli, "_structures", interrupted)
+    assert main(["structures", "list"]) == cli.EXIT_INTERRUPTED
+    err = capsys.readouterr().err
+    assert "rerun to continue" in err and "Traceback" not in err
+
+
+def test_a_library_name_typed_in_another_case_is_stored_once(tmp_path, capsys):
+    uri = f"embedded://{tmp_path / 'store'}"
+    assert main(["hull", "linbo3", "--store", uri, "--json"]) == 0
+    assert main(["hull", "LiNbO3", "--store", uri, "--json"]) == 0
+    assert main(["query", "hull", "--store", uri, "--json"]) == 0
+    answers = capsys.readouterr().out.strip().splitlines()
+    assert [json.loads(a)["phase"] for a in answers[:2]] == ["LiNbO3", "LiNbO3"]
+    assert len(json.loads(answers[2])) == 1
