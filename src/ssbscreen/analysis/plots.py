@@ -1,4 +1,5 @@
-"""Figures (matplotlib, written to files): reaction energy vs mixing ratio and vs voltage."""
+"""Figures (matplotlib, written to files): reaction energy vs mixing ratio and vs voltage, and
+the coating screen."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from pymatgen.entries.computed_entries import ComputedEntry
 
+from ssbscreen.analysis.coatings import CoatingScreen
 from ssbscreen.analysis.reactions import ReactionSpace
 from ssbscreen.analysis.references import ReferenceSet
 
@@ -78,6 +80,45 @@ def plot_reaction_free_energies(reactions: list[dict], path: str | Path) -> Path
     ax.set_xlabel("temperature (K)")
     ax.set_ylabel("reaction free energy (meV/atom)")
     ax.legend(fontsize=6)
+    return _save(fig, path)
+
+
+def plot_coating_screen(
+    screen: CoatingScreen, cathode: str, electrolyte: str, path: str | Path, labels: int = 8
+) -> Path:
+    """Reaction energy of each candidate with the electrolyte vs with the cathode (meV/atom),
+    chemically and at the voltage; filled: passes the filters; the best ``labels`` named."""
+    panels = (
+        (
+            "chemical",
+            lambda r: (
+                r.reaction_with_cathode_ev_per_atom,
+                r.reaction_with_electrolyte_ev_per_atom,
+            ),
+        ),
+        (
+            f"{screen.voltage_v_vs_li:g} V vs Li/Li+ (per non-Li atom)",
+            lambda r: (
+                r.reaction_with_cathode_at_voltage_ev_per_atom,
+                r.reaction_with_electrolyte_at_voltage_ev_per_atom,
+            ),
+        ),
+    )
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
+    for ax, (title, energies) in zip(axes, panels, strict=True):
+        for passes, style in ((False, {"mfc": "none", "color": "0.6"}), (True, {"color": "C0"})):
+            points = 1000 * np.array([energies(r) for r in screen.rows if r.passes == passes])
+            label = "passes E_hull and window" if passes else "fails a filter"
+            if len(points):
+                ax.plot(points[:, 0], points[:, 1], "o", ms=5, label=label, **style)
+        for row in [r for r in screen.rows if r.passes][:labels]:
+            xy = 1000 * np.array(energies(row))
+            ax.annotate(row.phase, xy, fontsize=7, xytext=(3, 3), textcoords="offset points")
+        ax.set_xlabel(f"reaction with {cathode} (meV/atom)")
+        ax.set_ylabel(f"reaction with {electrolyte} (meV/atom)")
+        ax.set_title(title)
+    axes[0].legend(fontsize=7)
+    fig.suptitle(f"coatings between {cathode} and {electrolyte}")
     return _save(fig, path)
 
 
