@@ -84,41 +84,37 @@ def plot_reaction_free_energies(reactions: list[dict], path: str | Path) -> Path
 
 
 def plot_coating_screen(
-    screen: CoatingScreen, cathode: str, electrolyte: str, path: str | Path, labels: int = 8
+    screen: CoatingScreen, cathode: str, electrolyte: str, path: str | Path, top: int = 25
 ) -> Path:
-    """Reaction energy of each candidate with the electrolyte vs with the cathode (meV/atom),
-    chemically and at the voltage; filled: passes the filters; the best ``labels`` named."""
-    panels = (
-        (
-            "chemical",
-            lambda r: (
-                r.reaction_with_cathode_ev_per_atom,
-                r.reaction_with_electrolyte_ev_per_atom,
-            ),
-        ),
-        (
-            f"{screen.voltage_v_vs_li:g} V vs Li/Li+ (per non-Li atom)",
-            lambda r: (
-                r.reaction_with_cathode_at_voltage_ev_per_atom,
-                r.reaction_with_electrolyte_at_voltage_ev_per_atom,
-            ),
-        ),
+    """The ``top`` rows of a coating screen in rank order: each window (V vs Li/Li+) against
+    the voltage, and the chemical reaction energies with the cathode and the electrolyte
+    (meV/atom); rows that fail a filter in grey."""
+    rows = screen.rows[:top]
+    y = np.arange(len(rows))[::-1]  # rank 1 at the top
+    fig, (windows, energies) = plt.subplots(1, 2, figsize=(10, 0.25 * len(rows) + 1.5), sharey=True)
+    for yi, row in zip(y, rows, strict=True):
+        color = "C0" if row.passes else "0.6"
+        if row.reduction_v_vs_li is not None:
+            top_v = row.oxidation_v_vs_li
+            top_v = screen.voltage_v_vs_li + 2 if top_v is None else top_v
+            windows.plot([row.reduction_v_vs_li, top_v], [yi, yi], lw=4, color=color)
+        energies.plot(1000 * row.reaction_with_cathode_ev_per_atom, yi, "o", color=color)
+        energies.plot(
+            1000 * row.reaction_with_electrolyte_ev_per_atom, yi, "s", mfc="none", color=color
+        )
+    windows.axvline(screen.voltage_v_vs_li, color="C3", ls="--", lw=1)
+    windows.set_yticks(y, [row.phase for row in rows], fontsize=7)
+    windows.set_xlabel("window (V vs Li/Li+); dashed: the voltage")
+    energies.plot([], [], "o", color="0.3", label=f"with {cathode}")
+    energies.plot([], [], "s", mfc="none", color="0.3", label=f"with {electrolyte}")
+    energies.axvline(0.0, color="0.6", lw=0.8)
+    energies.set_xlabel("chemical reaction energy (meV/atom)")
+    energies.legend(fontsize=7)
+    fig.suptitle(
+        f"coatings between {cathode} and {electrolyte} at {screen.voltage_v_vs_li:g} V "
+        "(grey: fails E_hull or window)",
+        fontsize=9,
     )
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.5))
-    for ax, (title, energies) in zip(axes, panels, strict=True):
-        for passes, style in ((False, {"mfc": "none", "color": "0.6"}), (True, {"color": "C0"})):
-            points = 1000 * np.array([energies(r) for r in screen.rows if r.passes == passes])
-            label = "passes E_hull and window" if passes else "fails a filter"
-            if len(points):
-                ax.plot(points[:, 0], points[:, 1], "o", ms=5, label=label, **style)
-        for row in [r for r in screen.rows if r.passes][:labels]:
-            xy = 1000 * np.array(energies(row))
-            ax.annotate(row.phase, xy, fontsize=7, xytext=(3, 3), textcoords="offset points")
-        ax.set_xlabel(f"reaction with {cathode} (meV/atom)")
-        ax.set_ylabel(f"reaction with {electrolyte} (meV/atom)")
-        ax.set_title(title)
-    axes[0].legend(fontsize=7)
-    fig.suptitle(f"coatings between {cathode} and {electrolyte}")
     return _save(fig, path)
 
 
