@@ -10,9 +10,9 @@ each candidate's own stability (as ``hull`` and ``window`` put a phase on the se
 screening matrix's space, the set plus the cathode and electrolyte, for the reactions (as
 ``react``); each mixture's linear program serves both of its voltages.
 
-The ranking is RANKING_RULE. The chemical energies rank: at the voltage each pair's energy
-includes the cathode's and the electrolyte's own decomposition (as ``react``), the same for
-every coating that reacts less, so it mostly breaks ties.
+The ranking is RANKING_RULE. The chemical energies decide it: at the voltage each pair's
+energy includes the cathode's and the electrolyte's own decomposition (as ``react``), the same
+for every coating that reacts less than they decompose, so there it mostly breaks ties.
 """
 
 from __future__ import annotations
@@ -109,7 +109,7 @@ def coating_candidates(reference: ReferenceSet, excluded: list[Composition]) -> 
             continue
         if any(composition.almost_equals(c, rtol=0, atol=1e-6) for c in excluded):
             continue
-        formula = composition.reduced_formula
+        formula = entry.composition.reduced_formula
         if formula not in lowest or entry.energy_per_atom < lowest[formula].energy_per_atom:
             lowest[formula] = entry
     return [lowest[formula] for formula in sorted(lowest)]
