@@ -112,20 +112,40 @@ def test_filters_and_ranking_rule(screen):
     assert passing == sorted(passing, reverse=True)  # every passing candidate first
     assert 0 < sum(passing) < len(passing)
 
-    def worse(row, at_voltage):
+    def worse(row, at_voltage):  # to 1e-6 eV/atom, as the rule compares them
         if at_voltage:
-            return min(
-                row.reaction_with_cathode_at_voltage_ev_per_atom,
-                row.reaction_with_electrolyte_at_voltage_ev_per_atom,
+            return round(
+                min(
+                    row.reaction_with_cathode_at_voltage_ev_per_atom,
+                    row.reaction_with_electrolyte_at_voltage_ev_per_atom,
+                ),
+                6,
             )
-        return min(row.reaction_with_cathode_ev_per_atom, row.reaction_with_electrolyte_ev_per_atom)
+        chemical = (
+            row.reaction_with_cathode_ev_per_atom,
+            row.reaction_with_electrolyte_ev_per_atom,
+        )
+        return round(min(chemical), 6)
 
+    ties = 0
     for a, b in zip(screen.rows, screen.rows[1:], strict=False):
         if a.passes != b.passes:
             continue
         assert worse(a, False) >= worse(b, False)  # least negative first
         if worse(a, False) == worse(b, False):
             assert worse(a, True) >= worse(b, True)
+            if worse(a, True) == worse(b, True):
+                ties += 1
+                assert a.formula < b.formula
+    assert ties > 0  # e.g. LiF and LiYF4, Li3PO4 and LiCl: the order is the formulas'
+
+
+def test_ranking_does_not_depend_on_the_order_of_the_candidates(reference, named, screen):
+    """Equal energies (Li6PS5Cl's own decomposition for many) are ties, not LP round-off."""
+    cathode, electrolyte = named["NCM811"], named["Li6PS5Cl"]
+    candidates = [reference.lowest_entry(row.formula) for row in screen.rows][::-1]
+    again = coating_screen(cathode, electrolyte, candidates, reference, VOLTAGE)
+    assert [row.formula for row in again.rows] == [row.formula for row in screen.rows]
 
 
 def test_reactions_equal_one_by_one(reference, named, screen):

@@ -32,8 +32,10 @@ RANKING_RULE = (
     "candidates that pass both filters (E_hull <= the limit; reduction limit <= V <= oxidation "
     "limit) first, then the rest; within each group by the worse (more negative) of the two "
     "chemical reaction energies (with the cathode, with the electrolyte), least negative first; "
-    "ties by the worse of the two at the voltage, then by formula"
+    "ties (energies equal to 1e-6 eV/atom) by the worse of the two at the voltage, then by "
+    "formula"
 )
+TIE_DIGITS = 6  # energies are ranked rounded to 1e-6 eV/atom: the LP's round-off is no rank
 CATHODE, ELECTROLYTE = "cathode", "electrolyte"  # their keys in the matrix (never a formula)
 
 
@@ -83,7 +85,12 @@ class CoatingRow:
             self.reaction_with_cathode_at_voltage_ev_per_atom,
             self.reaction_with_electrolyte_at_voltage_ev_per_atom,
         )
-        return (not self.passes, -chemical, -at_voltage, self.formula)
+        return (
+            not self.passes,
+            -round(chemical, TIE_DIGITS),
+            -round(at_voltage, TIE_DIGITS),
+            self.formula,
+        )
 
 
 @dataclass(frozen=True)
