@@ -30,6 +30,7 @@ DEFAULT_OUT = BENCH_DIR / "results"
 SUITE = {
     "ewald_ranking": True,
     "screening_matrix": True,
+    "coating_screen": True,
     "neb_batching": True,
     "phonon_batching": True,
     "store_queries": True,

@@ -18,6 +18,7 @@ BENCH_DIR = Path(__file__).resolve().parents[1] / "benchmarks"
 QUICK_SCRIPTS = {
     "ewald_ranking",
     "screening_matrix",
+    "coating_screen",
     "neb_batching",
     "phonon_batching",
     "store_queries",

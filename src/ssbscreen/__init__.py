@@ -15,6 +15,8 @@ _EXPORTS = {
     "hull_result": "ssbscreen.analysis.hull",
     "electrochemical_window": "ssbscreen.analysis.windows",
     "most_negative_reaction": "ssbscreen.analysis.reactions",
+    "coating_candidates": "ssbscreen.analysis.coatings",
+    "coating_screen": "ssbscreen.analysis.coatings",
     "build_job_store": "ssbscreen.store",
     "bulk_structure": "ssbscreen.structures.library",
     "ordered_representative": "ssbscreen.structures.library",

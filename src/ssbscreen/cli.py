@@ -28,7 +28,7 @@ class BadInput(ValueError):
     """Input a user must fix; printed as one sentence with exit code 2."""
 
 
-def _campaign_options(parser: argparse.ArgumentParser) -> None:
+def _campaign_options(parser: argparse.ArgumentParser, temperature: bool = True) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--model", default="chgnet", help="potential: chgnet (default), sevennet")
     parser.add_argument(
@@ -47,12 +47,13 @@ def _campaign_options(parser: argparse.ArgumentParser) -> None:
         help="accept phase energies from another model than the reference set's",
     )
     parser.add_argument("--max-atoms", type=int, default=100, help="largest ordered cell built")
-    parser.add_argument(
-        "--temperature",
-        type=float,
-        metavar="K",
-        help="free energies G = E + F_vib(T) at T (kelvin); computes the phonons it needs",
-    )
+    if temperature:
+        parser.add_argument(
+            "--temperature",
+            type=float,
+            metavar="K",
+            help="free energies G = E + F_vib(T) at T (kelvin); computes the phonons it needs",
+        )
     parser.add_argument(
         "--store", help="store URI (default: $SSBSCREEN_STORE or ./ssbscreen_store)"
     )
@@ -101,6 +102,26 @@ def build_parser() -> argparse.ArgumentParser:
     scan.add_argument("--vs", metavar="ANODE", help="voltages given vs Li-In or Li4Ti5O12")
     scan.add_argument("--plot", metavar="FILE", help="energy vs voltage figure (PNG/PDF)")
     _campaign_options(scan)
+
+    screen = sub.add_parser("screen", help="screens over the reference set")
+    screen_sub = screen.add_subparsers(dest="screen_command", required=True)
+    coatings = screen_sub.add_parser(
+        "coatings", help="rank the set's Li phases as coatings between a cathode and electrolyte"
+    )
+    coatings.add_argument("--cathode", required=True, metavar="PHASE")
+    coatings.add_argument("--electrolyte", required=True, metavar="PHASE")
+    coatings.add_argument(
+        "--voltage", type=float, default=4.3, help="cathode voltage, V vs Li (default 4.3)"
+    )
+    coatings.add_argument(
+        "--max-ehull",
+        type=float,
+        default=0.05,
+        metavar="EV_PER_ATOM",
+        help="largest energy above hull of a coating (default 0.05 eV/atom)",
+    )
+    coatings.add_argument("--plot", metavar="FILE", help="reaction energy map (PNG/PDF)")
+    _campaign_options(coatings, temperature=False)
 
     run = sub.add_parser("run", help="run a campaign file (YAML) into the store")
     run.add_argument("file")
@@ -233,7 +254,7 @@ def _campaign_from_args(args, hulls=(), windows=(), reactions=(), scans=()):
         engine=engine,
         reference=reference,
         max_atoms=args.max_atoms,
-        temperatures_k=[] if args.temperature is None else [args.temperature],
+        temperatures_k=[] if getattr(args, "temperature", None) is None else [args.temperature],
     )
 
 
@@ -333,6 +354,97 @@ def _plot(kind: str, doc: dict, results: dict, args) -> Path:
     a, b = (phase_entry(p, calcs.get(p), reference, spec.allow_mixing) for p in doc["phases"])
     x, energies = mixing_curve(a, b, reference, doc["voltage_v_vs_li"])
     return plot_mixing_curve(tuple(doc["phases"]), x, energies, doc["voltage_v_vs_li"], args.plot)
+
+
+def _screen_coatings(args) -> int:
+    """Rank the reference set's Li phases as coatings (analysis/coatings.py); input checked
+    before the cathode and electrolyte are computed as ``react`` computes them."""
+    from pymatgen.core import Composition
+
+    from ssbscreen.analysis.coatings import RANKING_RULE, coating_candidates, coating_screen
+    from ssbscreen.analysis.references import phase_entry
+    from ssbscreen.analysis.voltages import voltage_vs_li
+    from ssbscreen.structures.library import UnknownPhaseError
+    from ssbscreen.workflows.campaign import phase_structure
+
+    voltage = voltage_vs_li(args.voltage)  # refuses nan, inf and voltages outside 0-10 V
+    if not 0.0 <= args.max_ehull < float("inf"):
+        raise BadInput(f"--max-ehull {args.max_ehull:g} must be a finite energy >= 0 eV/atom.")
+    phases = {"--cathode": args.cathode, "--electrolyte": args.electrolyte}
+    if args.cathode == args.electrolyte:
+        raise BadInput("--cathode and --electrolyte name the same phase; give two phases.")
+    campaign = _campaign_from_args(args, hulls=list(phases.values()))  # checks --model
+    elements = {"Li"} | _formula_elements(args.cathode) | _formula_elements(args.electrolyte)
+    reference = campaign.reference.load(elements)
+    formulas = {e.composition.reduced_formula for e in reference.entries}
+    compositions = []
+    for option, name in phases.items():
+        try:
+            structure = phase_structure(name, formulas, campaign.max_atoms)
+        except UnknownPhaseError as exc:
+            raise BadInput(f"{option}: {exc.args[0]}") from exc
+        compositions.append(Composition(name) if structure is None else structure.composition)
+    candidates = coating_candidates(reference, compositions)
+    if not candidates:
+        raise BadInput(
+            f"The reference set {reference.name!r} has no Li-containing phase besides Li metal, "
+            "the cathode and the electrolyte; give --references FILE with Li-containing entries."
+        )
+    results, _ = _run(campaign, args.store)
+    calculations = {c["phase"]: c for c in results["calculation"]}
+    failed = [c for c in calculations.values() if c["state"] != "successful"]
+    if failed:
+        reason = f"{failed[0]['phase']} could not be computed: {failed[0]['reason']}"
+        print(f"error: {reason}.", file=sys.stderr)
+        return 1
+    cathode, electrolyte = (
+        phase_entry(name, calculations.get(name), reference, campaign.reference.allow_mixing)
+        for name in phases.values()
+    )
+    start = time.perf_counter()
+    screen = coating_screen(cathode, electrolyte, candidates, reference, voltage, args.max_ehull)
+    seconds = time.perf_counter() - start
+    print(f"screened {len(candidates)} coatings in {seconds:.2f} s", file=sys.stderr)
+    hulls = {d["phase"]: d["e_above_hull_ev_per_atom"] for d in results["hull"]}
+    rows = [{"rank": i, **row.as_dict()} for i, row in enumerate(screen.rows, start=1)]
+    out = {
+        "cathode": args.cathode,
+        "electrolyte": args.electrolyte,
+        "voltage_v_vs_li": voltage,
+        "max_e_above_hull_ev_per_atom": args.max_ehull,
+        "cathode_e_above_hull_ev_per_atom": hulls.get(args.cathode),
+        "electrolyte_e_above_hull_ev_per_atom": hulls.get(args.electrolyte),
+        "cathode_electrolyte_ev_per_atom": round(screen.cathode_electrolyte_ev_per_atom, 6),
+        "cathode_electrolyte_at_voltage_ev_per_atom": round(
+            screen.cathode_electrolyte_at_voltage_ev_per_atom, 6
+        ),
+        "reference_set": reference.name,
+        "model": reference.model or reference.name,
+        "ranking": RANKING_RULE,
+        "rows": rows,
+    }
+    if args.plot:
+        from ssbscreen.analysis.plots import plot_coating_screen
+
+        out["plot"] = str(plot_coating_screen(screen, args.cathode, args.electrolyte, args.plot))
+    if args.json:
+        say(json.dumps(out))
+        return 0
+    from ssbscreen.analysis.tables import render
+
+    say(
+        f"Coatings between {args.cathode} and {args.electrolyte} at {voltage:g} V vs Li: "
+        f"{len(rows)} Li phases of {reference.name}, E_hull <= {args.max_ehull:g} eV/atom. "
+        f"Bare {args.cathode} | {args.electrolyte}: "
+        f"{1000 * screen.cathode_electrolyte_ev_per_atom:.1f} meV/atom chemical, "
+        f"{1000 * screen.cathode_electrolyte_at_voltage_ev_per_atom:.1f} meV per non-Li atom "
+        f"at {voltage:g} V."
+    )
+    say(render("coating", rows))
+    say(f"Ranking: {RANKING_RULE}.")
+    if args.plot:
+        say(f"plot: {out['plot']}")
+    return 0
 
 
 def _formula_elements(phase: str) -> set[str]:
@@ -593,6 +705,7 @@ def main(argv: list[str] | None = None) -> int:
         "scan": lambda a: _single(
             "scan", a, _campaign_from_args(a, scans=[(*a.phases, a.start, a.stop)])
         ),
+        "screen": _screen_coatings,  # the one screen so far: ``screen coatings``
     }
     global _answer_stream
     _answer_stream = sys.stdout

@@ -1,4 +1,5 @@
-"""Figures (matplotlib, written to files): reaction energy vs mixing ratio and vs voltage."""
+"""Figures (matplotlib, written to files): reaction energy vs mixing ratio and vs voltage, and
+the coating screen."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from pymatgen.entries.computed_entries import ComputedEntry
 
+from ssbscreen.analysis.coatings import CoatingScreen
 from ssbscreen.analysis.reactions import ReactionSpace
 from ssbscreen.analysis.references import ReferenceSet
 
@@ -78,6 +80,41 @@ def plot_reaction_free_energies(reactions: list[dict], path: str | Path) -> Path
     ax.set_xlabel("temperature (K)")
     ax.set_ylabel("reaction free energy (meV/atom)")
     ax.legend(fontsize=6)
+    return _save(fig, path)
+
+
+def plot_coating_screen(
+    screen: CoatingScreen, cathode: str, electrolyte: str, path: str | Path, top: int = 25
+) -> Path:
+    """The ``top`` rows of a coating screen in rank order: each window (V vs Li/Li+) against
+    the voltage, and the chemical reaction energies with the cathode and the electrolyte
+    (meV/atom); rows that fail a filter in grey."""
+    rows = screen.rows[:top]
+    y = np.arange(len(rows))[::-1]  # rank 1 at the top
+    fig, (windows, energies) = plt.subplots(1, 2, figsize=(10, 0.25 * len(rows) + 1.5), sharey=True)
+    for yi, row in zip(y, rows, strict=True):
+        color = "C0" if row.passes else "0.6"
+        if row.reduction_v_vs_li is not None:
+            top_v = row.oxidation_v_vs_li
+            top_v = screen.voltage_v_vs_li + 2 if top_v is None else top_v
+            windows.plot([row.reduction_v_vs_li, top_v], [yi, yi], lw=4, color=color)
+        energies.plot(1000 * row.reaction_with_cathode_ev_per_atom, yi, "o", color=color)
+        energies.plot(
+            1000 * row.reaction_with_electrolyte_ev_per_atom, yi, "s", mfc="none", color=color
+        )
+    windows.axvline(screen.voltage_v_vs_li, color="C3", ls="--", lw=1)
+    windows.set_yticks(y, [row.phase for row in rows], fontsize=7)
+    windows.set_xlabel("window (V vs Li/Li+); dashed: the voltage")
+    energies.plot([], [], "o", color="0.3", label=f"with {cathode}")
+    energies.plot([], [], "s", mfc="none", color="0.3", label=f"with {electrolyte}")
+    energies.axvline(0.0, color="0.6", lw=0.8)
+    energies.set_xlabel("chemical reaction energy (meV/atom)")
+    energies.legend(fontsize=7)
+    fig.suptitle(
+        f"coatings between {cathode} and {electrolyte} at {screen.voltage_v_vs_li:g} V "
+        "(grey: fails E_hull or window)",
+        fontsize=9,
+    )
     return _save(fig, path)
 
 

@@ -154,11 +154,14 @@ class ReactionSpace:
 
     @classmethod
     def of(cls, reference: ReferenceSet, *phases: ComputedEntry) -> ReactionSpace:
-        """Space of the chemical system of ``phases`` (+ Li): reference entries plus phases."""
+        """Space of the chemical system of ``phases`` (+ Li): reference entries plus phases,
+        each entry once (a phase that is a reference entry is not added again)."""
         elements = elements_of(*phases)
         if "Li" in reference.elements:
             elements.add("Li")
-        return cls([*reference.in_chemsys(elements), *phases])
+        entries = {id(e): e for e in reference.in_chemsys(elements)}
+        entries |= {id(p): p for p in phases if id(p) not in entries}
+        return cls(list(entries.values()))
 
     @cached_property
     def mu_li_metal(self) -> float:

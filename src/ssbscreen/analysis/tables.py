@@ -61,6 +61,17 @@ COLUMNS = {
         "model",
     ],
     "percolation": ["host", "ion", "1D (eV)", "2D (eV)", "3D (eV)", "left out (not converged)"],
+    "coating": [
+        "rank",
+        "coating",
+        "E_hull (meV/atom)",
+        "window (V vs Li)",
+        "+ cathode (meV/atom)",
+        "+ electrolyte (meV/atom)",
+        "+ cathode at V (meV/non-Li atom)",
+        "+ electrolyte at V (meV/non-Li atom)",
+        "fails",
+    ],
 }
 TITLES = {
     "hull": "Energy above hull",
@@ -70,6 +81,7 @@ TITLES = {
     "doping": "Dopant sites, energies above hull and doping free energies",
     "migration": "Migration barriers (climbing-image NEB)",
     "percolation": "Lowest barrier at which hops connect into 1D, 2D and 3D networks",
+    "coating": "Coatings ranked: filters passed first, then the worse chemical reaction energy",
 }
 
 
@@ -180,6 +192,21 @@ def table_rows(
             for p in percolation(documents)
         ]
         return rows
+    elif kind == "coating":  # rows of a coating screen, kept in their rank order
+        return [
+            [
+                str(d["rank"]),
+                d["phase"] if d["phase"] == d["formula"] else f"{d['phase']} ({d['formula']})",
+                _number(d["e_above_hull_ev_per_atom"], 1000, 1),
+                f"{_number(d['reduction_v_vs_li'])} - {_number(d['oxidation_v_vs_li'])}",
+                _number(d["reaction_with_cathode_ev_per_atom"], 1000, 1),
+                _number(d["reaction_with_electrolyte_ev_per_atom"], 1000, 1),
+                _number(d["reaction_with_cathode_at_voltage_ev_per_atom"], 1000, 1),
+                _number(d["reaction_with_electrolyte_at_voltage_ev_per_atom"], 1000, 1),
+                ", ".join(d["failed_filters"]) or "-",
+            ]
+            for d in documents
+        ]
     else:
         raise ValueError(f"Unknown table {kind!r}; choose one of {', '.join(COLUMNS)}.")
     for row, d in zip(rows, documents, strict=True):  # free energies at T: "LiCl at 298 K"
