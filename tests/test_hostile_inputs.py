@@ -112,3 +112,47 @@ def test_a_library_name_typed_in_another_case_is_stored_once(tmp_path, capsys):
     answers = capsys.readouterr().out.strip().splitlines()
     assert [json.loads(a)["phase"] for a in answers[:2]] == ["LiNbO3", "LiNbO3"]
     assert len(json.loads(answers[2])) == 1
+
+
+def _entries_file(path, licl_energy_ev, elements=True):
+    from pymatgen.entries.computed_entries import ComputedEntry
+
+    entries = [ComputedEntry("LiCl", licl_energy_ev)]
+    if elements:
+        entries += [ComputedEntry("Li", -1.9), ComputedEntry("Cl2", -3.6)]
+    path.write_text(json.dumps([e.as_dict() for e in entries]))
+    return path
+
+
+def test_an_edited_or_another_references_file_of_one_name_gives_its_own_answer(tmp_path, capsys):
+    """A result is keyed by the reference file's content, not its name."""
+    uri = f"embedded://{tmp_path / 'store'}"
+    refs = _entries_file(tmp_path / "refs.json", -7.5)
+    (tmp_path / "other").mkdir()
+    other = _entries_file(tmp_path / "other" / "refs.json", -4.0)
+
+    def window(path):
+        assert main(["window", "LiCl", "--references", str(path), "--store", uri, "--json"]) == 0
+        return json.loads(capsys.readouterr().out)["oxidation_v_vs_li"]
+
+    first = window(refs)
+    assert window(other) != pytest.approx(first)
+    _entries_file(refs, -6.0)  # edited in place
+    edited = window(refs)
+    assert edited != pytest.approx(first)
+    # each answer follows from its own entries: LiCl -> Li + 1/2 Cl2 at -(E_LiCl - E_Li - E_Cl2/2)
+    assert first == pytest.approx(7.5 - 1.9 - 1.8)
+    assert edited == pytest.approx(6.0 - 1.9 - 1.8)
+
+
+@pytest.mark.parametrize(
+    ("energy", "elements", "needle"),
+    [
+        (float("nan"), True, "not finite"),
+        (float("inf"), True, "not finite"),
+        (-7.5, False, "no entry of elemental"),
+    ],
+)
+def test_unusable_reference_files_are_refused(tmp_path, capsys, energy, elements, needle):
+    refs = _entries_file(tmp_path / "refs.json", energy, elements)
+    _refused(tmp_path, capsys, ["hull", "LiCl", "--references", str(refs)], needle)

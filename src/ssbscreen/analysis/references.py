@@ -13,7 +13,9 @@ phase computed by another model than the reference set's unless mixing is asked 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
+import math
 import os
 import warnings
 from dataclasses import dataclass
@@ -121,16 +123,39 @@ def user_reference_set(path: str | Path) -> ReferenceSet:
     """Entries from a JSON list of ComputedEntry dicts, used as given (no correction added)."""
     path = Path(path)
     try:
-        rows = json.loads(path.read_text())
+        text = path.read_text()
+        rows = json.loads(text)
         entries = [MontyDecoder().process_decoded(row) for row in rows]
-    except (OSError, json.JSONDecodeError) as exc:
-        raise ValueError(f"Cannot read reference entries from {path}: {exc}.") from exc
+    except (OSError, ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"Cannot read reference entries from {path}: {exc}.") from None
     if not isinstance(rows, list) or not all(isinstance(e, ComputedEntry) for e in entries):
         raise ValueError(
             f"{path} must hold a JSON list of pymatgen ComputedEntry or ComputedStructureEntry "
             "dicts (as monty's MontyEncoder writes them)."
         )
-    return ReferenceSet(name=f"user:{path.name}", entries=tuple(entries), model=None)
+    unusable = [e.composition.reduced_formula for e in entries if not _has_finite_energy(e)]
+    if unusable:
+        raise ValueError(
+            f"{path}: the energies of {', '.join(unusable)} are not finite numbers; fix them."
+        )
+    elements = {el.symbol for e in entries for el in e.composition.elements}
+    pure = {e.composition.elements[0].symbol for e in entries if e.composition.is_element}
+    if elements - pure:
+        raise ValueError(
+            f"{path} has no entry of elemental {', '.join(sorted(elements - pure))}; add one "
+            "per element, the hull's end points."
+        )
+    # named by content as well as by file name: an edited or another file of the same name is
+    # another reference set, and results computed on the old one are not reused
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    return ReferenceSet(name=f"user:{path.name}@{digest}", entries=tuple(entries), model=None)
+
+
+def _has_finite_energy(entry: ComputedEntry) -> bool:
+    try:
+        return math.isfinite(float(entry.energy))
+    except (TypeError, ValueError):
+        return False
 
 
 def materials_project_reference_set(elements: set[str], api_key: str, cache=None) -> ReferenceSet:
