@@ -156,3 +156,21 @@ def test_an_edited_or_another_references_file_of_one_name_gives_its_own_answer(t
 def test_unusable_reference_files_are_refused(tmp_path, capsys, energy, elements, needle):
     refs = _entries_file(tmp_path / "refs.json", energy, elements)
     _refused(tmp_path, capsys, ["hull", "LiCl", "--references", str(refs)], needle)
+
+
+def test_the_users_own_entry_answers_for_a_library_phase_of_its_formula(tmp_path, capsys):
+    """hull Li6PS5Cl --references mine.json (which holds Li6PS5Cl): the user's entry answers,
+    nothing is relaxed, and the answer names the user's set."""
+    from pymatgen.entries.computed_entries import ComputedEntry
+
+    entries = [ComputedEntry(f, e) for f, e in [("Li", -1.9), ("P", -5.4), ("S", -4.1),
+                                                 ("Cl2", -3.6), ("Li6PS5Cl", -52.0)]]  # fmt: skip
+    refs = tmp_path / "mine.json"
+    refs.write_text(json.dumps([e.as_dict() for e in entries]))
+    uri = f"embedded://{tmp_path / 'store'}"
+    assert main(["hull", "Li6PS5Cl", "--references", str(refs), "--store", uri, "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["reference_set"].startswith("user:mine.json@")
+    assert answer["e_above_hull_ev_per_atom"] == pytest.approx(0.0)
+    assert main(["query", "calculation", "--store", uri, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []  # nothing was relaxed

@@ -101,12 +101,18 @@ class Campaign:
 
 
 def phase_structure(
-    phase: str, reference_formulas: set[str], max_atoms: int, reuse_reference: bool = False
+    phase: str,
+    reference_formulas: set[str],
+    max_atoms: int,
+    reuse_reference: bool = False,
+    prefer_reference: bool = False,
 ) -> Structure | None:
     """Structure to compute for ``phase``; None when it is a reference-set formula.
 
     reuse_reference: the reference set was computed with the campaign's engine from the
     library's ordered records, so an ordered library phase in it is not computed again.
+    prefer_reference: the set is the user's own, whose entry answers for a library phase of
+    its formula.
     """
     if phase.lower().endswith((".cif", ".json", "poscar", ".vasp")) or Path(phase).is_file():
         return read_structure_file(phase)
@@ -122,7 +128,7 @@ def phase_structure(
         raise
     formula = Composition(record.formula).reduced_formula
     in_reference = phase == formula and formula in reference_formulas
-    if reuse_reference and record.is_ordered and in_reference:
+    if in_reference and (prefer_reference or (reuse_reference and record.is_ordered)):
         return None
     return ordered_representative(phase, max_atoms)
 
@@ -177,8 +183,9 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
         campaign.reference.source == "offline"
         and campaign.reference.potential == campaign.engine.potential
     )
+    own = campaign.reference.source == "file"
     structures = {
-        p: phase_structure(p, formulas, campaign.max_atoms, reuse) for p in campaign.phases
+        p: phase_structure(p, formulas, campaign.max_atoms, reuse, own) for p in campaign.phases
     }
     for structure in structures.values():
         if structure is not None:
