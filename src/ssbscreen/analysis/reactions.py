@@ -11,13 +11,19 @@ sum_i x_i = 1. For two phases this is the most negative kink of pymatgen's Inter
 At V vs Li/Li+, Li is open with mu_Li = mu_Li(metal) - eV: compositions exclude Li and energies
 are grand potentials per non-Li atom, phi = (E - mu_Li N_Li) / N_nonLi, as pymatgen's
 GrandPotentialInterfacialReactivity(include_no_mixing_energy=True): each phase's own
-decomposition with Li counts. ``interface_only=True`` measures reactant energies from their own
-grand-hull decomposition instead, leaving only what the mixing adds.
+decomposition with Li counts.
+
+The mutual reaction energy leaves that out: min over w of E(w) - sum_i w_i E_i, E_i being
+reactant i's own decomposition energy at the same conditions and w_i the fractions of atoms
+(non-Li atoms at a voltage) that weigh per-atom energies, i.e. E minus the plane through the
+pure reactants; pymatgen's GrandPotentialInterfacialReactivity(include_no_mixing_energy=False).
+It is the same program with each reactant's energy raised by its own E_i per atom (per non-Li
+atom: E_i (1 - c_Li,i) per atom).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import highspy
@@ -40,6 +46,9 @@ class ReactionResult:
     mixing_fractions: atomic fraction of each reactant in the mixture, in the order given.
     products / reactants: formula -> formula units in the balanced reaction (Li included on
     the side it goes to when it is open at a voltage).
+    mutual: the most negative reaction beyond each reactant's own decomposition (the mutual
+    energy of the module docstring); the result itself when no reactant decomposes alone, None
+    on a mutual result.
     """
 
     reaction_energy_ev_per_atom: float
@@ -48,11 +57,22 @@ class ReactionResult:
     reactants: dict[str, float]
     reaction: str
     voltage_v_vs_li: float | None = None
+    mutual: ReactionResult | None = None
 
     @property
     def mixing_ratio(self) -> float:
         """Atomic fraction x of the first phase (x A + (1 - x) B for a pair)."""
         return self.mixing_fractions[0]
+
+    @property
+    def one_phase(self) -> bool:
+        """Whether the worst point is one reactant decomposing alone (its fraction 1)."""
+        return self.reaction != NO_REACTION and is_one_phase(self.mixing_fractions)
+
+
+def is_one_phase(mixing_fractions) -> bool:
+    """Whether one phase makes up the whole mixture (a fraction within 1e-6 of 1)."""
+    return max(mixing_fractions) > 1 - 1e-6
 
 
 class _Program:
@@ -230,10 +250,10 @@ class ReactionSpace:
         self,
         reactants: list[ComputedEntry],
         voltage_v_vs_li: float | None = None,
-        interface_only: bool = False,
         fixed_zero: tuple[int, ...] = (),
     ) -> ReactionResult:
-        """Most negative reaction over all mixing fractions of ``reactants``.
+        """Most negative reaction over all mixing fractions of ``reactants``, with its mutual
+        part (see the module docstring).
 
         fixed_zero: indices of reactants held at fraction 0 (a face of the mixing simplex).
         """
@@ -245,12 +265,18 @@ class ReactionSpace:
         shift = 0.0 if mu_li is None else mu_li * li
         product_cost = self.energies - shift
         reactant_cost = self.reactant_energies - shift
-        if interface_only:  # each reactant's own decomposition moves to its energy
-            for i in set(columns):
-                reactant_cost[i] += self._solve([i], product_cost, reactant_cost, mu_li)[0]
         open_columns = [c for k, c in enumerate(columns) if k not in fixed_zero]
         energy, mixture, z = self._solve(open_columns, product_cost, reactant_cost, mu_li)
-        return self._result(columns, voltage_v_vs_li, energy, mixture, z)
+        total = self._result(columns, voltage_v_vs_li, energy, mixture, z)
+        # each reactant's own decomposition, per (non-Li) atom, moves into its energy per atom
+        own = {i: self._solve([i], product_cost, reactant_cost, mu_li)[0] for i in open_columns}
+        if all(e > -NO_REACTION_EV for e in own.values()):
+            return replace(total, mutual=total)
+        per_atom = 1.0 - li if mu_li is not None else np.ones(len(li))
+        for i, e in own.items():
+            reactant_cost[i] += e * per_atom[i]
+        energy, mixture, z = self._solve(open_columns, product_cost, reactant_cost, mu_li)
+        return replace(total, mutual=self._result(columns, voltage_v_vs_li, energy, mixture, z))
 
     def _solve(self, columns, product_cost, reactant_cost, mu_li, amounts=None):
         """(energy, the mixture's program, its solution: product then reactant atoms of each
@@ -363,7 +389,8 @@ class VoltageScan:
     """Reaction energies of a mixture along a voltage scan and where reaction sets in.
 
     reaction_energies: with each phase's own decomposition (eV per non-Li atom);
-    interface_energies: what mixing adds to the phases' own decomposition (eV per non-Li atom);
+    interface_energies: the mutual reaction energies, what mixing adds to the phases' own
+    decomposition (eV per non-Li atom);
     onset_v_vs_li / interface_onset_v_vs_li: first voltage from the start of the scan at which
     that energy is below -tolerance, refined by bisection; None when it never is.
     """
@@ -392,12 +419,14 @@ def voltage_scan(
     n_steps = max(1, round(abs(stop_v - start_v) / step_v))
     voltages = np.linspace(start_v, stop_v, n_steps + 1)
 
-    def energy(v: float, interface_only: bool) -> float:
-        return space.most_negative(list(phases), v, interface_only).reaction_energy_ev_per_atom
+    def energy(v: float, mutual: bool) -> float:
+        result = space.most_negative(list(phases), v)
+        return (result.mutual if mutual else result).reaction_energy_ev_per_atom
 
+    results = [space.most_negative(list(phases), v) for v in voltages]
     curves, onsets = [], []
-    for interface_only in (False, True):
-        curve = [energy(v, interface_only) for v in voltages]
+    for mutual in (False, True):
+        curve = [(r.mutual if mutual else r).reaction_energy_ev_per_atom for r in results]
         curves.append(tuple(curve))
         first = next((i for i, e in enumerate(curve) if e < -tolerance_ev), None)
         if first is None or first == 0:
@@ -406,7 +435,7 @@ def voltage_scan(
         low, high = voltages[first - 1], voltages[first]  # stable at low, reacting at high
         while abs(high - low) > precision_v:
             middle = 0.5 * (low + high)
-            if energy(middle, interface_only) < -tolerance_ev:
+            if energy(middle, mutual) < -tolerance_ev:
                 high = middle
             else:
                 low = middle
