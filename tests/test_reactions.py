@@ -16,13 +16,14 @@ from ssbscreen.analysis.plots import mixing_curve, plot_mixing_curve
 from ssbscreen.analysis.products import group_products, product_group
 from ssbscreen.analysis.reactions import (
     ReactionSpace,
+    is_one_phase,
     most_negative_mixture_reaction,
     most_negative_reaction,
     voltage_scan,
 )
 from ssbscreen.analysis.references import ReferenceSpec, offline_reference_set
 from ssbscreen.analysis.screening import mixtures, screening_matrix
-from ssbscreen.analysis.tables import table_rows
+from ssbscreen.analysis.tables import render, table_rows
 from ssbscreen.analysis.voltages import get_anode, voltage_vs_li
 from ssbscreen.analysis.windows import electrochemical_window
 from ssbscreen.workflows.interfaces import reaction_document
@@ -49,6 +50,24 @@ def pymatgen_minimum(a, b, reference, voltage):
         grand = GrandPotentialPhaseDiagram(pd.all_entries, {Element("Li"): mu_li})
         reactivity = GrandPotentialInterfacialReactivity(
             a.composition, b.composition, grand, pd, include_no_mixing_energy=True, norm=True
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return min(kink[2] for kink in reactivity.get_kinks())
+
+
+def pymatgen_mutual_minimum(a, b, reference, voltage):
+    """Most negative kink of pymatgen's reactivity with reactant energies on the hull
+    (use_hull_energy; at a voltage include_no_mixing_energy=False): the mutual energy, eV per
+    (non-Li) atom of the mixture, as ours."""
+    pd = PhaseDiagram([*reference.in_chemsys(elements_of(a, b) | {"Li"}), a, b])
+    if voltage is None:
+        reactivity = InterfacialReactivity(a.composition, b.composition, pd, use_hull_energy=True)
+    else:
+        mu_li = pd.el_refs[Element("Li")].energy_per_atom - voltage
+        grand = GrandPotentialPhaseDiagram(pd.all_entries, {Element("Li"): mu_li})
+        reactivity = GrandPotentialInterfacialReactivity(
+            a.composition, b.composition, grand, pd, include_no_mixing_energy=False
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -89,8 +108,108 @@ def test_triple_reduces_to_its_pairs_and_is_never_beaten_by_them(reference, trip
         expected = min(pymatgen_minimum(*pair, reference, voltage), 0.0)
         assert face.reaction_energy_ev_per_atom == pytest.approx(expected, abs=1e-8)
         assert both.reaction_energy_ev_per_atom <= face.reaction_energy_ev_per_atom + 1e-12
+        # the plane through the three pure phases is the line through two on a face
+        mutual = min(pymatgen_mutual_minimum(*pair, reference, voltage), 0.0)
+        assert face.mutual.reaction_energy_ev_per_atom == pytest.approx(mutual, abs=1e-6)
+        assert (
+            both.mutual.reaction_energy_ev_per_atom
+            <= face.mutual.reaction_energy_ev_per_atom + 1e-12
+        )
+    assert both.reaction_energy_ev_per_atom <= both.mutual.reaction_energy_ev_per_atom + 1e-12
     for element, net in net_elements(both).items():
         assert net == pytest.approx(0.0, abs=1e-6), element  # Li included: it is listed
+
+
+@pytest.mark.parametrize("voltage", VOLTAGES)
+@pytest.mark.parametrize("pair", [*PAIRS, ("Li3InCl6", "Li6PS5Cl")])
+def test_mutual_energy_equals_pymatgen_without_no_mixing_energy(reference, pair, voltage):
+    a, b = (reference.lowest_entry(f) for f in pair)
+    result = most_negative_reaction(a, b, reference, voltage)
+    expected = min(pymatgen_mutual_minimum(a, b, reference, voltage), 0.0)
+    assert result.mutual.reaction_energy_ev_per_atom == pytest.approx(expected, abs=1e-6)
+    assert result.reaction_energy_ev_per_atom <= result.mutual.reaction_energy_ev_per_atom + 1e-12
+
+
+def mutual_curve(space, a, b, voltage, ratios):
+    """E(x) minus the line through the pure phases' own reaction energies, weighted by the
+    (non-Li) atoms each brings, as the program weighs them."""
+    li = [0.0 if voltage is None else e.composition.get_atomic_fraction("Li") for e in (a, b)]
+    pure_a, pure_b = (space.energy_at([a, b], f, voltage) for f in ([1, 0], [0, 1]))
+    curve = []
+    for x in ratios:
+        w = x * (1 - li[0]) / (x * (1 - li[0]) + (1 - x) * (1 - li[1]))
+        total = space.energy_at([a, b], [x, 1 - x], voltage)
+        curve.append(total - w * pure_a - (1 - w) * pure_b)
+    return curve
+
+
+@pytest.mark.parametrize(
+    ("pair", "voltage"),
+    [(("Li3PS4", "LiCoO2"), 4.2), (("Li3InCl6", "Li6PS5Cl"), None), (("LiNbO3", "Li3PS4"), 1.0)],
+)
+def test_mutual_energy_is_the_minimum_below_the_line_through_the_pure_phases(
+    reference, pair, voltage
+):
+    """0 at x = 0 and 1, <= 0 between, its minimum at the mutual ratio, >= the total."""
+    a, b = (reference.lowest_entry(f) for f in pair)
+    space = ReactionSpace.of(reference, a, b)
+    result = space.most_negative([a, b], voltage)
+    mutual = result.mutual
+    ratios = [i / 40 for i in range(41)]
+    curve = mutual_curve(space, a, b, voltage, ratios)
+    assert curve[0] == pytest.approx(0.0, abs=1e-9) and curve[-1] == pytest.approx(0.0, abs=1e-9)
+    assert max(curve) <= 1e-9
+    assert min(curve) >= mutual.reaction_energy_ev_per_atom - 1e-9
+    (at_ratio,) = mutual_curve(space, a, b, voltage, [mutual.mixing_ratio])
+    assert at_ratio == pytest.approx(mutual.reaction_energy_ev_per_atom, abs=1e-9)
+    assert mutual.reaction_energy_ev_per_atom < -0.005  # each pair reacts beyond its phases
+    assert result.reaction_energy_ev_per_atom <= mutual.reaction_energy_ev_per_atom
+    for element, net in net_elements(mutual).items():
+        assert net == pytest.approx(0.0, abs=1e-6), element
+
+
+def test_argyrodite_oxidising_alone_is_flagged_and_leaves_no_mutual_reaction(reference):
+    """Li3InCl6 | Li6PS5Cl at 4.2 V: the worst point is Li6PS5Cl alone (Cl2, Li, P2S5, S), its
+    own oxidation; beyond it the two do not react (pymatgen agrees, above); chemically the
+    metastable argyrodite's own decomposition is taken out too."""
+    a, b = reference.lowest_entry("Li3InCl6"), reference.lowest_entry("Li6PS5Cl")
+    space = ReactionSpace.of(reference, a, b)
+    result = space.most_negative([a, b], 4.2)
+    assert result.mixing_fractions == (0.0, 1.0) and is_one_phase(result.mixing_fractions)
+    assert set(result.products) == {"Cl2", "Li", "P2S5", "S"}
+    alone = space.most_negative([b], 4.2).reaction_energy_ev_per_atom
+    assert result.reaction_energy_ev_per_atom == pytest.approx(alone, abs=1e-9) and alone < -1
+    assert result.mutual.reaction_energy_ev_per_atom == 0.0
+    assert result.mutual.reaction == "no reaction"
+    chemical = space.most_negative([a, b])
+    assert not is_one_phase(chemical.mutual.mixing_fractions)
+    assert (
+        chemical.reaction_energy_ev_per_atom < chemical.mutual.reaction_energy_ev_per_atom < -0.01
+    )
+    spec = asdict(ReferenceSpec())
+    phases = ["Li3InCl6", "Li6PS5Cl"]
+    docs = [
+        reaction_document.original(phases, [None, None], v, spec, "k").model_dump()
+        for v in (None, 4.2)
+    ]
+    assert docs[1]["mutual_reaction_energy_ev_per_atom"] == 0.0
+    assert docs[1]["mutual_mixing_ratio"] == pytest.approx(result.mutual.mixing_ratio)
+    assert docs[0]["mutual_products"] == pytest.approx(chemical.mutual.products)
+    row, chemical_row = table_rows("reaction", docs)  # sorted: "4.20" before "chemical"
+    assert row[1:5] == ["4.20", f"{1000 * alone:.1f}", "0.0", "Li6PS5Cl alone"]
+    assert chemical_row[4] == "mixture"
+    assert float(chemical_row[3]) == pytest.approx(
+        1000 * chemical.mutual.reaction_energy_ev_per_atom, abs=0.05
+    )
+    assert "Worst point 'X alone'" in render("reaction", docs)
+
+
+def test_a_stable_pair_has_no_reaction_total_or_mutual(reference):
+    a, b = reference.lowest_entry("LiCl"), reference.lowest_entry("Li2O")
+    result = most_negative_reaction(a, b, reference)
+    assert result.reaction_energy_ev_per_atom == 0.0
+    assert result.mutual.reaction_energy_ev_per_atom == 0.0
+    assert result.mutual.reaction == "no reaction"
 
 
 def test_three_way_mixture_of_sulfide_oxide_and_chloride(reference):
@@ -118,7 +237,7 @@ def test_a_mixture_that_does_not_react_says_so_in_its_row():
     doc = reaction_document.original(["Li2S", "Li"], [None, None], None, spec, "k").model_dump()
     assert doc["reaction"] == "no reaction" and doc["product_groups"] == {}
     (row,) = table_rows("reaction", [doc])
-    assert row[2:6] == ["0.0", "-", "no reaction", "-"]
+    assert row[2:8] == ["0.0", "0.0", "-", "-", "no reaction", "-"]
 
 
 @pytest.mark.parametrize("formula", ["Li3PS4", "LiCoO2", "LiCl", "Li2S"])

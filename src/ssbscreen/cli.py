@@ -318,6 +318,9 @@ def _single(kind: str, args, campaign) -> int:
                 "reaction",
             )
         }
+        # documents stored before the mutual energy was recorded have none
+        mutual = ("reaction_energy_ev_per_atom", "mixing_ratio", "products", "reaction")
+        out |= {f"mutual_{k}": doc.get(f"mutual_{k}") for k in mutual}
     if getattr(args, "plot", None):
         out["plot"] = str(_plot(kind, doc, results, args))
     out["reference_set"] = doc["reference_set"]

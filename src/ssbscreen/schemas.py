@@ -120,6 +120,22 @@ class ReactionDocument(StabilityResult):
         default_factory=dict, description="Species group (PO_x, SO_x, P-S-P, Li2S) -> products."
     )
     reaction: str
+    mutual_reaction_energy_ev_per_atom: float | None = Field(
+        None,
+        description="Beyond each phase's own decomposition at the same conditions (pymatgen's "
+        "include_no_mixing_energy=False), per atom as reaction_energy_ev_per_atom; None in "
+        "documents stored before it was recorded.",
+    )
+    mutual_mixing_fractions: list[float] | None = Field(
+        None, description="Atomic fraction of each phase at the mutual energy's minimum."
+    )
+    mutual_mixing_ratio: float | None = Field(
+        None, description="Atomic fraction x of the first phase at the mutual minimum."
+    )
+    mutual_products: dict[str, float] | None = Field(
+        None, description="Product formula -> amount at the mutual minimum."
+    )
+    mutual_reaction: str | None = None
 
 
 class ScanDocument(StabilityResult):
@@ -134,7 +150,8 @@ class ScanDocument(StabilityResult):
         description="With each phase's own decomposition, eV per non-Li atom of the mixture."
     )
     interface_energies_ev_per_atom: list[float] = Field(
-        description="What mixing adds to the phases' own decomposition, eV per non-Li atom."
+        description="Mutual reaction energies: what mixing adds to the phases' own "
+        "decomposition, eV per non-Li atom."
     )
     onset_v_vs_li: float | None = Field(description="First voltage of the scan with a reaction.")
     interface_onset_v_vs_li: float | None = Field(

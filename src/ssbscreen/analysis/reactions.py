@@ -64,11 +64,6 @@ class ReactionResult:
         """Atomic fraction x of the first phase (x A + (1 - x) B for a pair)."""
         return self.mixing_fractions[0]
 
-    @property
-    def one_phase(self) -> bool:
-        """Whether the worst point is one reactant decomposing alone (its fraction 1)."""
-        return self.reaction != NO_REACTION and is_one_phase(self.mixing_fractions)
-
 
 def is_one_phase(mixing_fractions) -> bool:
     """Whether one phase makes up the whole mixture (a fraction within 1e-6 of 1)."""

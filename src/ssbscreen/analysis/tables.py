@@ -7,7 +7,7 @@ import io
 
 from ssbscreen.analysis.ideal_gas import STANDARD_PRESSURE_BAR
 from ssbscreen.analysis.migration import percolation
-from ssbscreen.analysis.reactions import NO_REACTION
+from ssbscreen.analysis.reactions import NO_REACTION, is_one_phase
 
 COLUMNS = {
     "hull": ["phase", "formula", "E_hull (meV/atom)", "decomposition", "reference set", "model"],
@@ -23,6 +23,8 @@ COLUMNS = {
         "phases",
         "voltage (V vs Li)",
         "E_rxn (meV/atom)",
+        "E_mutual (meV/atom)",
+        "worst point",
         "mixing fractions",
         "products",
         "species groups",
@@ -223,15 +225,34 @@ def table_rows(
     return sorted(rows, key=lambda row: (row[0], row[1]))
 
 
+REACTION_LEGEND = (
+    "E_mutual: the reaction energy beyond each phase's own decomposition at the same voltage "
+    "(or chemically), what the phases do to each other (pymatgen's include_no_mixing_energy="
+    "False; '-': not recorded). Worst point 'X alone': E_rxn is phase X decomposing by itself, "
+    "not a reaction between the phases."
+)
+
+
+def _worst_point(doc: dict) -> str:
+    """'X alone' when the most negative reaction is one phase by itself, else 'mixture'."""
+    fractions = doc["mixing_fractions"]
+    if not is_one_phase(fractions):
+        return "mixture"
+    return f"{doc['phases'][fractions.index(max(fractions))]} alone"
+
+
 def _reaction_row(doc: dict, observed: list[str] | None) -> list[str]:
-    """Phases, voltage, energy, mixing fractions, products and groups of a reaction; a mixture
-    that does not react has no worst fraction and no products ("no reaction")."""
+    """Phases, voltage, energies (total and mutual), worst point, mixing fractions, products and
+    groups of a reaction; a mixture that does not react has no worst fraction and no products
+    ("no reaction")."""
     reacts = doc.get("reaction") != NO_REACTION
     fractions = " : ".join(_number(x, 1, 3) for x in doc.get("mixing_fractions", []))
     return [
         " | ".join(doc["phases"]),
         _voltage(doc),
         _number(doc["reaction_energy_ev_per_atom"], 1000, 1),
+        _number(doc.get("mutual_reaction_energy_ev_per_atom"), 1000, 1),
+        _worst_point(doc) if reacts else "-",
         fractions if reacts else "-",
         ", ".join(sorted(doc["products"])) if reacts else NO_REACTION,
         _groups(doc, observed) if reacts else "-",
@@ -294,6 +315,7 @@ def render(
         lines += [
             "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows
         ]
+        lines += ["", REACTION_LEGEND] if kind == "reaction" else []
         for note in (imaginary_modes_note(kind, documents), ideal_gases_note(kind, documents)):
             lines += ["", note] if note else []
         return "\n".join(lines) + "\n"

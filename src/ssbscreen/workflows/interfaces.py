@@ -77,13 +77,14 @@ def reaction_document(
     phonons: list | None = None,
     gas_pressures_bar: dict[str, float] | None = None,
 ) -> ReactionDocument:
-    """Most negative reaction of two or three phases over all mixing fractions (eV/atom);
-    with free energies at ``temperature_k`` (K) when given."""
+    """Most negative reaction of two or three phases over all mixing fractions (eV/atom) and
+    its mutual part; with free energies at ``temperature_k`` (K) when given."""
     reference, entries, provenance = _phase_entries(
         phases, calculations, reference_spec, voltage_v_vs_li is not None
     )
     space = free_energy_space(reference, entries, phonons, temperature_k, gas_pressures_bar)
     result = most_negative_mixture_reaction(space.phases, space.reference, voltage_v_vs_li)
+    mutual = result.mutual
     return ReactionDocument(
         key=key,
         phases=phases,
@@ -98,6 +99,11 @@ def reaction_document(
         if result.reaction == NO_REACTION
         else group_products([p for p in result.products if p != "Li"]),
         reaction=result.reaction,
+        mutual_reaction_energy_ev_per_atom=round(mutual.reaction_energy_ev_per_atom, 6),
+        mutual_mixing_fractions=[round(x, 6) for x in mutual.mixing_fractions],
+        mutual_mixing_ratio=round(mutual.mixing_ratio, 6),
+        mutual_products={k: round(v, 6) for k, v in mutual.products.items()},
+        mutual_reaction=mutual.reaction,
         provenance=provenance,
         **space.result_fields(),
     )
