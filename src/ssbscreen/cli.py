@@ -30,7 +30,11 @@ class BadInput(ValueError):
 
 def _campaign_options(parser: argparse.ArgumentParser, temperature: bool = True) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--model", default="chgnet", help="potential: chgnet (default), sevennet")
+    parser.add_argument(
+        "--model",
+        default="chgnet",
+        help="potential: chgnet (default, fast), sevennet-l3i5 (more accurate), sevennet",
+    )
     parser.add_argument(
         "--engine",
         default="mlip",

@@ -42,13 +42,14 @@ def structure_key(structure: Structure) -> str:
 
 
 def check_temperature(temperature_k: float, max_temperature_k: float | None = None) -> None:
-    """ValueError for a temperature below 0 K or above the computed grid."""
-    if temperature_k < 0:
+    """ValueError for a temperature that is not a number, below 0 K or above the computed grid
+    (NaN compares false with everything, so each test is written to fail on it)."""
+    if not temperature_k >= 0:
         raise ValueError(
-            f"The temperature {temperature_k:g} K is below absolute zero; give it in kelvin "
-            "(e.g. 253 for -20 C, 298 for 25 C)."
+            f"The temperature {temperature_k:g} K is not a temperature at or above absolute "
+            "zero; give it in kelvin (e.g. 253 for -20 C, 298 for 25 C)."
         )
-    if max_temperature_k is not None and temperature_k > max_temperature_k:
+    if max_temperature_k is not None and not temperature_k <= max_temperature_k:
         raise ValueError(
             f"The temperature {temperature_k:g} K is above the computed phonon grid "
             f"(0 to {max_temperature_k:g} K); recompute the phonons with a higher "
