@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 
 DATA = Path(__file__).parent / "data" / "mp_api"
 FAKE_KEY = "0123456789abcdef0123456789abcdef"  # mp-api requires 32 characters
-SERVER_LIFETIME_S = 600.0
+SERVER_LIFETIME_S = 3600.0
 LICL_FILE = "materials_thermo_Cl-Li.json"
 LINBO_FILE = "materials_thermo_Li-Nb-O.json"
 
