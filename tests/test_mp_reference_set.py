@@ -183,7 +183,8 @@ def _write_small_set(uri: str, name: str = "mp-test", corrections: str = "none",
     ):
         comp = Composition(formula)
         parameters = {"run_type": "GGA", "is_hubbard": False, "hubbards": {}}
-        entry = ComputedEntry(comp, energy_per_atom * comp.num_atoms, parameters=parameters)
+        energy = energy_per_atom * comp.num_atoms
+        entry = ComputedEntry(comp, energy, parameters=parameters, data={"material_id": mid})
         provenance = {
             "engine": "mlip",
             "model": CHGNET,
@@ -253,6 +254,41 @@ def test_unknown_references_name_lists_the_stored_sets(tmp_path, capsys):
     assert main(["hull", "Li2O", "--references", "mp-nothing", "--store", uri]) == 2
     err = capsys.readouterr().err.strip()
     assert "the store holds mp-test" in err and "\n" not in err
+    assert _counts(uri)["outputs"] == 0
+
+
+def test_unknown_set_in_a_campaign_file_is_named_with_the_file(tmp_path, capsys):
+    uri = f"embedded://{tmp_path / 'store'}"
+    path = tmp_path / "campaign.yaml"
+    path.write_text("references: mp-nothing\nscreen: {hulls: [Li2O]}\n")
+    assert main(["run", str(path), "--store", uri]) == 2
+    err = capsys.readouterr().err.strip()
+    assert str(path) in err and "references: 'mp-nothing' is neither" in err and "\n" not in err
+
+
+def test_stored_set_is_listed_with_its_material_ids(tmp_path, capsys):
+    uri = f"embedded://{tmp_path / 'store'}"
+    _write_small_set(uri)
+    assert main(["references", "list", "--set", "mp-test", "--json", "--store", uri]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert listed["reference_set"].startswith("mp-test@")
+    assert {(r["formula"], r["material_id"]) for r in listed["entries"]} == {
+        ("Li", "mp-1"),
+        ("O2", "mp-2"),
+        ("Li2O", "mp-3"),
+    }
+
+
+def test_a_set_is_never_built_by_two_model_versions(mp_server, tmp_path, capsys):
+    """mp-chgnet holds energies of another chgnet version: refused, nothing downloaded."""
+    uri = f"embedded://{tmp_path / 'store'}"
+    _write_small_set(uri, name="mp-chgnet")  # its provenance: chgnet 0.4.2, no settings
+    args = ["references", "build", "--from", "materials-project", "--chemsys", "Li-O"]
+    assert main([*args, "--store", uri]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "'mp-chgnet' holds energies of CHGNet-0.3.0" in err and "--store" in err
+    assert "\n" not in err
+    assert not mp_server.thermo_requests()
     assert _counts(uri)["outputs"] == 0
 
 

@@ -202,9 +202,12 @@ class ReferenceSpec:
         return cls("offline", potential, None, mix_engines)
 
     @classmethod
-    def resolve(cls, value: str, potential: str, mix_engines: bool = False):
+    def resolve(
+        cls, value: str, potential: str, mix_engines: bool = False, label: str = "--references"
+    ):
         """The set a --references value or a campaign file's ``references:`` names: "offline",
-        "materials_project", an existing file, or the name of a set in the store."""
+        "materials_project", an existing file, or the name of a set in the store; label: how
+        the sentence of a value that is none of these names the input."""
         value = str(value)
         if value in ("offline", "materials_project"):
             return cls(value, potential, None, mix_engines)
@@ -217,7 +220,7 @@ class ReferenceSpec:
             return cls("stored", potential, None, mix_engines, name=value)
         there = f"the store holds {', '.join(names)}" if names else "the store holds none yet"
         raise ValueError(
-            f"--references {value!r} is neither a file nor a reference set in the store "
+            f"{label} {value!r} is neither a file nor a reference set in the store "
             f"({there}); give a JSON entry file or a stored set's name, or build one with "
             "`ssbscreen references build --from materials-project --chemsys ...`."
         )

@@ -149,7 +149,7 @@ def _reference(content: dict) -> ReferenceSpec:
     """The campaign's ``references:`` (offline, materials_project, a file or a stored set)."""
     source = content.get("references", "offline")
     mix = bool(content.get("mix_engines", False))
-    return ReferenceSpec.resolve(source, _engine(content).potential, mix)
+    return ReferenceSpec.resolve(source, _engine(content).potential, mix, label="references:")
 
 
 def doping_flow(content: dict, overrides: dict | None = None, store=None) -> Flow:

@@ -101,12 +101,13 @@ def check_build_input(
     name = mp_set_name(engine)
     stored = set_provenance(sets, name)
     provenance = engine.provenance().model_dump()
-    if stored is not None and _json(stored) != _json(provenance):
+    differs = [k for k in provenance if _json(provenance[k]) != _json((stored or {}).get(k))]
+    if stored is not None and differs:
         raise ValueError(
             f"The stored set {name!r} holds energies of {stored['model']} "
-            f"({stored['model_version']}, its own settings), not of this engine "
-            f"({provenance['model']}, {provenance['model_version']}); build into another "
-            "store with --store, so that one set never mixes two models or settings."
+            f"({stored['model_version']}) whose {', '.join(differs)} differ from this engine's; "
+            "build into another store with --store, so that one set never mixes two models, "
+            "versions or settings."
         )
     if cached_entries(chemsys, cache) is None and not (api_key or os.environ.get(API_KEY_ENV)):
         raise ValueError(
