@@ -7,13 +7,11 @@ The mock serves recorded responses from tests/data/mp_api/ (see the README there
 from __future__ import annotations
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from emmet.core.thermo import ThermoDoc
+from mp_api_mock import DATA, FAKE_KEY, MockMPServer
 from pymatgen.analysis.phase_diagram import PhaseDiagram
 from pymatgen.core import Composition
 from pymatgen.entries.compatibility import MaterialsProject2020Compatibility
@@ -21,79 +19,7 @@ from pymatgen.entries.compatibility import MaterialsProject2020Compatibility
 from ssbscreen.analysis.materials_project import fetch_mp_entries
 from ssbscreen.store import build_collection
 
-DATA = Path(__file__).parent / "data" / "mp_api"
-FAKE_KEY = "0123456789abcdef0123456789abcdef"  # mp-api requires 32 characters
-SERVER_LIFETIME_S = 60.0
 LICL_EXP_EFORM = -2.12  # eV/atom, -408.3 kJ/mol (NIST-JANAF) / 2 atoms
-
-
-class MockMPServer:
-    """Loopback HTTP server answering the MP API calls mp-api makes for get_entries_in_chemsys."""
-
-    def __init__(self):
-        self.heartbeat = json.loads((DATA / "heartbeat.json").read_text())
-        self.thermo = json.loads((DATA / "materials_thermo_Cl-Li.json").read_text())
-        self.requests: list[str] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args):  # keep pytest output clean
-                pass
-
-            def do_GET(self):
-                server.requests.append(self.path)
-                url = urlsplit(self.path)
-                path = url.path.rstrip("/")
-                if path == "/heartbeat":
-                    self._send(200, server.heartbeat)
-                elif path == "/materials/thermo":
-                    self._send(200, server.thermo_page(parse_qs(url.query)))
-                else:
-                    self._send(404, {"detail": "Not Found"})
-
-            def _send(self, status, body):
-                raw = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-        self.timer = threading.Timer(SERVER_LIFETIME_S, self.stop)  # bounded lifetime
-
-    def thermo_page(self, query: dict[str, list[str]]) -> dict:
-        """Filter by chemsys / thermo_types, project ``_fields``, paginate like the API."""
-        docs = self.thermo["data"]
-        if "chemsys" in query:
-            wanted = set(query["chemsys"][0].split(","))
-            docs = [d for d in docs if d["chemsys"] in wanted]
-        if "thermo_types" in query:
-            types = set(query["thermo_types"][0].split(","))
-            docs = [d for d in docs if d["thermo_type"] in types]
-        if "_fields" in query:
-            fields = query["_fields"][0].split(",")
-            docs = [{f: d[f] for f in fields if f in d} for d in docs]
-        skip = int(query.get("_skip", ["0"])[0])
-        limit = int(query.get("_limit", ["1000"])[0])
-        meta = {**self.thermo["meta"], "total_doc": len(docs)}
-        return {"data": docs[skip : skip + limit], "meta": meta}
-
-    def thermo_requests(self) -> list[str]:
-        return [r for r in self.requests if r.startswith("/materials/thermo")]
-
-    def start(self):
-        self.thread.start()
-        self.timer.start()
-        return self
-
-    def stop(self):
-        self.timer.cancel()
-        if self.thread.is_alive():
-            self.httpd.shutdown()
-        self.httpd.server_close()
 
 
 @pytest.fixture

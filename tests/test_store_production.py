@@ -164,6 +164,7 @@ def test_store_copy_embedded_to_mongo_without_duplicates(tmp_path, mongo_uri, mo
     from pymatgen.analysis.phase_diagram import PhaseDiagram
 
     from ssbscreen.analysis.materials_project import cache_entries, fetch_mp_entries
+    from ssbscreen.store.reference_sets import set_entries, write_set
 
     @job(data="big")
     def big(n):
@@ -178,6 +179,16 @@ def test_store_copy_embedded_to_mongo_without_duplicates(tmp_path, mongo_uri, mo
     cache.connect()
     cache_entries("Cl-Li", _mp_entries(), cache, "2026.1")
     cache.close()
+    sets = build_collection("reference_sets", src)  # a stored reference set comes along too
+    sets.connect()
+    licl = _mp_entries()[2]
+    write_set(
+        sets,
+        "mp-test",
+        [{"material_id": "mp-22905", "entry": licl.as_dict()}],
+        {"chemsys": "Cl-Li"},
+    )
+    sets.close()
 
     capsys.readouterr()
     assert main(["store", "copy", src, dst]) == 0
@@ -185,7 +196,11 @@ def test_store_copy_embedded_to_mongo_without_duplicates(tmp_path, mongo_uri, mo
     assert "outputs: 9 copied, 0 already there" in out and "data: 1 copied" in out
     again = copy_store(src, dst)  # a second copy adds nothing
     assert set(again.copied.values()) == {0}
-    assert again.already_there == {"data": 1, "outputs": 9, "mp_entries": 4}
+    assert again.already_there == {"data": 1, "outputs": 9, "mp_entries": 4, "reference_sets": 2}
+    copied_sets = build_collection("reference_sets", dst)
+    copied_sets.connect()
+    assert [d["material_id"] for d in set_entries(copied_sets, "mp-test")] == ["mp-22905"]
+    copied_sets.close()
 
     store = build_job_store(dst)
     store.connect()

@@ -12,6 +12,8 @@ _EXPORTS = {
     "MLIPEngine": "ssbscreen.workflows.engines",
     "ReferenceSpec": "ssbscreen.analysis.references",
     "offline_reference_set": "ssbscreen.analysis.references",
+    "stored_reference_set": "ssbscreen.analysis.references",
+    "build_mp_reference_set": "ssbscreen.workflows.mp_reference_set",
     "hull_result": "ssbscreen.analysis.hull",
     "electrochemical_window": "ssbscreen.analysis.windows",
     "most_negative_reaction": "ssbscreen.analysis.reactions",

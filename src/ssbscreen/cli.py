@@ -43,7 +43,10 @@ def _campaign_options(parser: argparse.ArgumentParser, temperature: bool = True)
         "when present), vasp (MP settings) or cp2k (PBE, GTH)",
     )
     parser.add_argument(
-        "--references", metavar="FILE", help="JSON list of ComputedEntry dicts to use as the hull"
+        "--references",
+        metavar="FILE|NAME",
+        help="the hull: a JSON list of ComputedEntry dicts, or a set stored by `references "
+        "build` (e.g. mp-chgnet)",
     )
     parser.add_argument(
         "--mix-engines",
@@ -191,16 +194,37 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--out", metavar="FILE", help="PNG file (default: neb-<id>.png)")
     plot.add_argument("--store", help="store URI")
 
-    refs = sub.add_parser("references", help="the offline reference set")
+    refs = sub.add_parser("references", help="reference sets: offline, or stored from MP")
     rsub = refs.add_subparsers(dest="references_command", required=True)
-    build = rsub.add_parser("build", help="compute the offline reference set with a potential")
+    build = rsub.add_parser(
+        "build",
+        help="compute the offline set (library structures) or a stored set (MP structures)",
+    )
+    build.add_argument(
+        "--from",
+        dest="source",
+        default="library",
+        choices=["library", "materials-project"],
+        help="library: the offline data file (default); materials-project: the structures of "
+        "--chemsys and its subsystems, stored as the set mp-<model>",
+    )
+    build.add_argument("--chemsys", help="with --from materials-project: e.g. Li-Nb-O")
+    build.add_argument(
+        "--within",
+        type=float,
+        metavar="EV_PER_ATOM",
+        help="with --from materials-project: keep phases this far above MP's hull "
+        "(default 0.1 eV/atom)",
+    )
     build.add_argument("--model", default="chgnet")
-    build.add_argument("--only", nargs="+", metavar="NAME", help="only these phases")
-    build.add_argument("--out", metavar="FILE", help="default: the package's data file")
+    build.add_argument("--only", nargs="+", metavar="NAME", help="only these phases (library)")
+    build.add_argument("--out", metavar="FILE", help="library: default the package's data file")
     build.add_argument("--store", help="store URI (finished phases are reused)")
-    rlist = rsub.add_parser("list", help="phases of the offline set and their energies")
+    rlist = rsub.add_parser("list", help="phases of a reference set and their energies")
     rlist.add_argument("--model", default="chgnet")
+    rlist.add_argument("--set", metavar="NAME", help="a stored set (e.g. mp-chgnet), not offline")
     rlist.add_argument("--json", action="store_true")
+    rlist.add_argument("--store", help="store URI (with --set)")
     return parser
 
 
@@ -622,12 +646,24 @@ def _plot_stored(args) -> int:
 
 
 def _references(args) -> int:
-    from ssbscreen.analysis.references import offline_reference_path, offline_reference_set
+    from ssbscreen.analysis.references import (
+        offline_reference_path,
+        offline_reference_set,
+        stored_reference_set,
+    )
+    from ssbscreen.workflows.engines import MLIPEngine, get_potential
 
     if args.references_command == "list":
-        reference = offline_reference_set(args.model.lower())
+        if args.set:
+            reference = stored_reference_set(args.set)
+        else:
+            reference = offline_reference_set(args.model.lower())
         rows = [
-            {"formula": e.composition.reduced_formula, "energy_per_atom_ev": e.energy_per_atom}
+            {
+                "formula": e.composition.reduced_formula,
+                "energy_per_atom_ev": e.energy_per_atom,
+                "material_id": e.data.get("material_id"),
+            }
             for e in reference.entries
         ]
         if args.json:
@@ -635,18 +671,68 @@ def _references(args) -> int:
         else:
             say(f"{reference.name}: {len(rows)} phases (energies on the MP2020 scale)")
             for row in sorted(rows, key=lambda r: r["formula"]):
-                say(f"  {row['formula']:12s} {row['energy_per_atom_ev']:10.4f} eV/atom")
+                mid = row["material_id"] or ""
+                say(f"  {row['formula']:12s} {row['energy_per_atom_ev']:10.4f} eV/atom  {mid}")
         return 0
+    engine = MLIPEngine(potential=get_potential(args.model).key)
+    if args.source == "materials-project":
+        return _references_from_mp(args, engine)
+    if args.chemsys or args.within is not None:
+        raise BadInput("--chemsys and --within go with --from materials-project.")
     from ssbscreen.store import build_job_store
-    from ssbscreen.workflows.engines import MLIPEngine
     from ssbscreen.workflows.reference_set import build_reference_set
 
-    engine = MLIPEngine(potential=args.model.lower())
     out = Path(args.out) if args.out else offline_reference_path(engine.potential)
     content = build_reference_set(engine, build_job_store(args.store), out, args.only)
     say(f"wrote {len(content['entries'])} entries to {out}")
     for name, reason in content["failed"].items():
         print(f"  failed: {name}: {reason}", file=sys.stderr)
+    return 0
+
+
+def _references_from_mp(args, engine) -> int:
+    """`references build --from materials-project`: add --chemsys to the stored set mp-<model>."""
+    from ssbscreen.store import build_collection, build_job_store
+    from ssbscreen.store.jobstore import MP_CACHE_COLLECTION, REFERENCE_SETS_COLLECTION
+    from ssbscreen.workflows.mp_reference_set import (
+        DEFAULT_WITHIN_EV_PER_ATOM,
+        build_mp_reference_set,
+    )
+
+    if args.only or args.out:
+        raise BadInput(
+            "--only and --out go with the library set; --from materials-project stores the "
+            "set mp-<model> in the store (give --chemsys)."
+        )
+    if not args.chemsys:
+        raise BadInput("--from materials-project needs --chemsys, e.g. --chemsys Li-Nb-O.")
+    within = DEFAULT_WITHIN_EV_PER_ATOM if args.within is None else args.within
+    report = build_mp_reference_set(
+        engine,
+        build_job_store(args.store),
+        build_collection(REFERENCE_SETS_COLLECTION, args.store),
+        build_collection(MP_CACHE_COLLECTION, args.store),
+        args.chemsys,
+        within,
+        endpoint=os.environ.get("MP_API_ENDPOINT") or None,
+    )
+    say(
+        f"{report.name}: {len(report.kept) - len(report.failed)} phase(s) of {report.chemsys} "
+        f"within {report.within_ev_per_atom:g} eV/atom of MP's hull stored "
+        f"({report.computed} computed now, {report.reused} reused); the set holds "
+        f"{report.n_entries} entries; use it with --references {report.name}"
+    )
+    for mid, distance in sorted(report.excluded.items(), key=lambda kv: kv[1]):
+        print(f"  left out: {mid} ({distance:.3f} eV/atom above MP's hull)", file=sys.stderr)
+    for mid, reason in report.failed.items():
+        print(f"  failed: {mid}: {reason}", file=sys.stderr)
+    if report.failed:
+        print(
+            f"warning: {len(report.failed)} phase(s) could not be computed; rerunning the same "
+            "command computes only those.",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

@@ -153,12 +153,22 @@ def download_entries(
 ) -> tuple[list[ComputedStructureEntry], str]:
     """Entries of ``chemsys`` and subsystems from the MP API, and the MP database version."""
     from mp_api.client import MPRester
+    from mp_api.client.core import MPRestError
+    from requests import RequestException
 
-    with MPRester(api_key, endpoint=endpoint, mute_progress_bars=True) as mpr:
-        entries = mpr.get_entries_in_chemsys(
-            chemsys.split("-"), additional_criteria={"thermo_types": [THERMO_TYPE]}
-        )
-        db_version = str(mpr.db_version or "")
+    try:
+        with MPRester(api_key, endpoint=endpoint, mute_progress_bars=True) as mpr:
+            entries = mpr.get_entries_in_chemsys(
+                chemsys.split("-"), additional_criteria={"thermo_types": [THERMO_TYPE]}
+            )
+            db_version = str(mpr.db_version or "")
+    except (MPRestError, RequestException) as exc:  # the key never goes into the sentence
+        reason = (str(exc).replace(api_key, "***").splitlines() or [""])[0][:160]
+        raise ConnectionError(
+            f"The Materials Project API did not answer the request for {chemsys} "
+            f"({type(exc).__name__}: {reason}); check the network, MP_API_ENDPOINT and "
+            f"{API_KEY_ENV}."
+        ) from None
     entries = [normalise_entry(e) for e in entries]
     return sorted(entries, key=lambda e: str(e.entry_id)), db_version
 
@@ -186,3 +196,21 @@ def fetch_mp_entries(
     if cache is not None:
         cache_entries(chemsys, entries, cache, db_version)
     return entries
+
+
+def material_id(entry: ComputedStructureEntry) -> str:
+    """The Materials Project id of an entry (``mp-3731``), else its entry id."""
+    return str(entry.data.get("material_id") or entry.entry_id)
+
+
+def hull_distances(entries: list[ComputedStructureEntry]) -> dict[str, float]:
+    """Energy above the hull of the entries themselves (eV/atom), by entry id.
+
+    For the entries ``fetch_mp_entries`` returns (a chemical system and all its subsystems,
+    MP2020-corrected) this is the Materials Project's GGA/GGA+U hull, rebuilt from the same
+    entries and corrections MP builds it from.
+    """
+    from pymatgen.analysis.phase_diagram import PhaseDiagram
+
+    diagram = PhaseDiagram(entries)
+    return {str(e.entry_id): float(diagram.get_e_above_hull(e)) for e in entries}

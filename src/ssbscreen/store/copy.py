@@ -13,12 +13,13 @@ from ssbscreen.store.config import embedded_path, is_embedded, redact_uri, resol
 from ssbscreen.store.jobstore import (
     DATA_COLLECTION,
     MP_CACHE_COLLECTION,
+    REFERENCE_SETS_COLLECTION,
     build_collection,
     build_job_store,
 )
 
 BATCH = 500
-AUXILIARY = {MP_CACHE_COLLECTION: "cache_id"}
+AUXILIARY = {MP_CACHE_COLLECTION: "cache_id", REFERENCE_SETS_COLLECTION: "set_key"}
 
 
 @dataclass

@@ -34,6 +34,7 @@ DOCS_COLLECTION = "outputs"
 DATA_COLLECTION = "data"
 EMBEDDED_DATABASE = "ssbscreen"
 MP_CACHE_COLLECTION = "mp_entries"
+REFERENCE_SETS_COLLECTION = "reference_sets"
 SERVER_SELECTION_TIMEOUT_MS = 3000
 AUTH_FAILED_CODES = {13, 18}  # Unauthorized, AuthenticationFailed
 # what `ssbscreen query` filters by, each after the kind (a query always names the kind, and
@@ -57,6 +58,7 @@ OUTPUT_INDEXES = (
 )
 DATA_INDEXES = ("metadata.blob_uuid", "metadata.job_uuid")
 MP_CACHE_INDEXES = ("cache_id", "kind", "query_chemsys", "chemsys")
+REFERENCE_SETS_INDEXES = ("set_key", "set", "kind")
 
 
 class StoreConnectionError(ConnectionError):
@@ -104,13 +106,16 @@ def check_mongo_reachable(uri: str, indexes: bool = False) -> None:
 
 
 def create_indexes(database) -> None:
-    """Indexes on the outputs, the GridFS files of ``data`` and the MP-entry cache (idempotent)."""
+    """Indexes on the outputs, the GridFS files of ``data``, the MP-entry cache and the stored
+    reference sets (idempotent)."""
     for keys in OUTPUT_INDEXES:
         database[DOCS_COLLECTION].create_index(list(keys) if isinstance(keys, tuple) else keys)
     for field in DATA_INDEXES:
         database[f"{DATA_COLLECTION}.files"].create_index(field)
     for field in MP_CACHE_INDEXES:
         database[MP_CACHE_COLLECTION].create_index(field)
+    for field in REFERENCE_SETS_INDEXES:
+        database[REFERENCE_SETS_COLLECTION].create_index(field)
 
 
 class EmbeddedStore(MontyStore):

@@ -12,9 +12,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from jobflow import Flow, JobStore
+from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Composition, Structure
+from pymatgen.entries.computed_entries import ComputedStructureEntry
 
-from ssbscreen.analysis.references import ReferenceSpec
+from ssbscreen.analysis.references import ReferenceSet, ReferenceSpec, check_compatible
 from ssbscreen.analysis.voltages import get_anode, voltage_vs_li
 from ssbscreen.schemas import content_key
 from ssbscreen.store.queries import find_output
@@ -106,11 +108,14 @@ def phase_structure(
     max_atoms: int,
     reuse_reference: bool = False,
     prefer_reference: bool = False,
+    reference: ReferenceSet | None = None,
 ) -> Structure | None:
     """Structure to compute for ``phase``; None when it is a reference-set formula.
 
-    reuse_reference: the reference set was computed with the campaign's engine from the
-    library's ordered records, so an ordered library phase in it is not computed again.
+    reuse_reference: the reference set was computed with the campaign's model, so an ordered
+    library phase it holds is not computed again: any for the offline set (made from the
+    library's own records), and, given the set as ``reference`` (a stored set of MP
+    structures), only where its lowest entry of the formula is the library's crystal.
     prefer_reference: the set is the user's own, whose entry answers for a library phase of
     its formula.
     """
@@ -128,9 +133,20 @@ def phase_structure(
         raise
     formula = Composition(record.formula).reduced_formula
     in_reference = phase == formula and formula in reference_formulas
-    if in_reference and (prefer_reference or (reuse_reference and record.is_ordered)):
+    if in_reference and prefer_reference:
+        return None
+    same = reference is None or same_crystal(record.structure(), reference.lowest_entry(formula))
+    if reuse_reference and record.is_ordered and in_reference and same:
         return None
     return ordered_representative(phase, max_atoms)
+
+
+def same_crystal(structure: Structure, entry) -> bool:
+    """Whether ``entry`` is a structure entry of the crystal ``structure`` (pymatgen's
+    StructureMatcher at its default tolerances, cells reduced and volumes scaled)."""
+    if not isinstance(entry, ComputedStructureEntry):
+        return False
+    return StructureMatcher().fit(structure, entry.structure)
 
 
 @dataclass
@@ -173,18 +189,31 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
     provenance = campaign.engine.provenance()
     spec = asdict(campaign.reference)
 
-    reuse = (
+    offline_same_potential = (
         campaign.reference.source == "offline"
         and campaign.reference.potential == campaign.engine.potential
     )
     own = campaign.reference.source == "file"
+    stored_same_model = (
+        campaign.reference.source == "stored" and reference.model == provenance.model
+    )
     structures = {
-        p: phase_structure(p, formulas, campaign.max_atoms, reuse, own) for p in campaign.phases
+        p: phase_structure(
+            p,
+            formulas,
+            campaign.max_atoms,
+            offline_same_potential or stored_same_model,
+            own,
+            reference if stored_same_model else None,
+        )
+        for p in campaign.phases
     }
-    for structure in structures.values():
-        if structure is not None:
-            campaign.engine.check_elements(structure)
-            reference.in_chemsys({el.symbol for el in structure.composition.elements})
+    computed = [(s, phase) for phase, s in structures.items() if s is not None]
+    for structure, _ in computed:
+        campaign.engine.check_elements(structure)
+        reference.in_chemsys({el.symbol for el in structure.composition.elements})
+    if computed and reference.model is not None:  # a set that names its model: refuse now
+        check_compatible(reference, provenance, campaign.reference.allow_mixing)
     store.connect()  # input is valid: only now touch the store
 
     calc_keys = {
@@ -193,7 +222,6 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
         else calculation_key(structure, provenance)
         for phase, structure in structures.items()
     }
-    computed = [(s, phase) for phase, s in structures.items() if s is not None]
     calculation_jobs, outputs = calculation_flows(campaign.engine, computed, store)
     jobs: list = []  # the result documents
     calculations = dict.fromkeys(structures)

@@ -3,7 +3,7 @@
 name: lyc_in_doping          # campaign name, stored with every document
 engine: mlip                 # mlip (default) | vasp | cp2k (vasp, cp2k: screen section only)
 model: chgnet                # potential (engine: mlip)
-references: offline          # offline | materials_project | path to a JSON entry file
+references: offline          # offline | materials_project | JSON entry file | stored set name
 doping:                      # the orderings -> doping study (DopingStudyMaker fields)
   host: Li3YCl6
   substitution: 3Li->In
@@ -143,12 +143,10 @@ def _engine(content: dict):
 
 
 def _reference(content: dict) -> ReferenceSpec:
+    """The campaign's ``references:`` (offline, materials_project, a file or a stored set)."""
     source = content.get("references", "offline")
-    potential = _engine(content).potential
     mix = bool(content.get("mix_engines", False))
-    if source in ("offline", "materials_project"):
-        return ReferenceSpec(source, potential, None, mix)
-    return ReferenceSpec("file", potential, str(Path(source).resolve()), mix)
+    return ReferenceSpec.resolve(source, _engine(content).potential, mix, label="references:")
 
 
 def doping_flow(content: dict, overrides: dict | None = None, store=None) -> Flow:

@@ -30,7 +30,7 @@ from atomate2.vasp.jobs.mp import MPGGARelaxMaker, MPGGAStaticMaker
 from atomate2.vasp.jobs.neb import NebFromEndpointsMaker, NebFromImagesMaker
 from atomate2.vasp.sets.core import NebSetGenerator
 from jobflow import Job
-from pymatgen.core import Composition, Structure
+from pymatgen.core import Composition, Element, Structure
 from pymatgen.io.vasp.sets import MPRelaxSet, MPStaticSet
 
 from ssbscreen.analysis.references import MP_MODEL
@@ -108,13 +108,24 @@ class PotentialSpec:
             ) from exc
 
 
+# CHGNet embeds an atom by its atomic number, one row per Z = 1-94 (chgnet.model.encoders.
+# AtomEmbedding, max_num_elements=94): heavier elements have no embedding
+CHGNET_ELEMENTS = frozenset(Element.from_Z(z).symbol for z in range(1, 95))
+
 POTENTIALS: dict[str, PotentialSpec] = {
     spec.key: spec
     for spec in (
         # CHGNet 0.3.0 was trained on MP2020-corrected MPtrj energies (Deng et al., Nat. Mach.
         # Intell. 5, 1031 (2023)); checked here: its raw formation energies of LiCl and Li2O
         # (-2.09, -2.04 eV/atom) match experiment (-2.12, -2.07) without corrections.
-        PotentialSpec("chgnet", "CHGNet", "chgnet", "CHGNet-0.3.0", energy_corrections="none"),
+        PotentialSpec(
+            "chgnet",
+            "CHGNet",
+            "chgnet",
+            "CHGNet-0.3.0",
+            energy_corrections="none",
+            elements=CHGNET_ELEMENTS,
+        ),
         PotentialSpec("sevennet", "SevenNet", "sevenn", "SevenNet-7net-0", {"model": "7net-0"}),
         # SevenNet-l3i5 (l_max 3, 5 interaction layers), trained on MPtrj like 7net-0; its
         # weights ship in the sevenn wheel (Matbench Discovery: F1 0.76, MAE 0.044 eV/atom)
