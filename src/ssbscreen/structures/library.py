@@ -44,8 +44,9 @@ def library_name(name: str) -> str:
 def get_record(name: str) -> CrystalRecord:
     """The library record called ``name``; UnknownPhaseError suggesting close names."""
     records = load_records("library")
-    if library_name(name) in records:
-        return records[library_name(name)]
+    spelled = library_name(name)
+    if spelled in records:
+        return records[spelled]
     close = difflib.get_close_matches(name, list(records), n=3, cutoff=0.5)
     hint = f" Did you mean {', '.join(close)}?" if close else ""
     raise UnknownPhaseError(
