@@ -70,8 +70,8 @@ COLUMNS = {
         "window (V vs Li)",
         "+ cathode (meV/atom)",
         "+ electrolyte (meV/atom)",
-        "+ cathode at V (meV/non-Li atom)",
-        "+ electrolyte at V (meV/non-Li atom)",
+        "+ cathode at V, mutual (meV/non-Li atom)",
+        "+ electrolyte at V, mutual (meV/non-Li atom)",
         "fails",
     ],
 }
@@ -203,8 +203,8 @@ def table_rows(
                 f"{_number(d['reduction_v_vs_li'])} - {_number(d['oxidation_v_vs_li'])}",
                 _number(d["reaction_with_cathode_ev_per_atom"], 1000, 1),
                 _number(d["reaction_with_electrolyte_ev_per_atom"], 1000, 1),
-                _number(d["reaction_with_cathode_at_voltage_ev_per_atom"], 1000, 1),
-                _number(d["reaction_with_electrolyte_at_voltage_ev_per_atom"], 1000, 1),
+                _number(d["mutual_with_cathode_at_voltage_ev_per_atom"], 1000, 1),
+                _number(d["mutual_with_electrolyte_at_voltage_ev_per_atom"], 1000, 1),
                 ", ".join(d["failed_filters"]) or "-",
             ]
             for d in documents
