@@ -687,7 +687,7 @@ def _references(args) -> int:
     say(f"wrote {len(content['entries'])} entries to {out}")
     for name, reason in content["failed"].items():
         print(f"  failed: {name}: {reason}", file=sys.stderr)
-    return 0
+    return _warn_failed(len(content["failed"]))
 
 
 def _references_from_mp(args, engine) -> int:
@@ -726,14 +726,19 @@ def _references_from_mp(args, engine) -> int:
         print(f"  left out: {mid} ({distance:.3f} eV/atom above MP's hull)", file=sys.stderr)
     for mid, reason in report.failed.items():
         print(f"  failed: {mid}: {reason}", file=sys.stderr)
-    if report.failed:
-        print(
-            f"warning: {len(report.failed)} phase(s) could not be computed; rerunning the same "
-            "command computes only those.",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+    return _warn_failed(len(report.failed))
+
+
+def _warn_failed(n_failed: int) -> int:
+    """Exit status of a reference build: 1 with a warning when phases failed, else 0."""
+    if not n_failed:
+        return 0
+    print(
+        f"warning: {n_failed} phase(s) could not be computed; rerunning the same command "
+        "computes only those.",
+        file=sys.stderr,
+    )
+    return 1
 
 
 def _demo(args) -> int:
