@@ -7,9 +7,10 @@ import subprocess
 
 import pytest
 
+from ssbscreen.analysis.reactions import NO_REACTION
 from ssbscreen.analysis.report import report_html
 from ssbscreen.cli import main
-from ssbscreen.schemas import HullDocument, MigrationDocument, WindowDocument
+from ssbscreen.schemas import HullDocument, MigrationDocument, ReactionDocument, WindowDocument
 from ssbscreen.store import build_job_store
 
 CHROMIUM = shutil.which("chromium")
@@ -95,7 +96,23 @@ def _documents(phase: str) -> dict[str, list[dict]]:
         n_atoms=63,
         provenance=PROVENANCE,
     )
+    reactions = [  # LiCl + Li2S do not react; at 298 K the same, from free energies
+        ReactionDocument(
+            key=f"r{t}",
+            phases=[phase, "Li2S"],
+            voltage_v_vs_li=None,
+            temperature_k=t,
+            reaction_energy_ev_per_atom=0.0,
+            mixing_fractions=[1.0, 0.0],
+            mixing_ratio=1.0,
+            products={},
+            reaction=NO_REACTION,
+            **common,
+        ).model_dump()
+        for t in (None, 298.0)
+    ]
     return {
+        "reaction": reactions,
         "hull": [hull.model_dump()],
         "window": [window.model_dump()],
         "migration": [neb.model_dump()],
@@ -107,10 +124,11 @@ def test_page_escapes_every_string_and_needs_nothing_from_outside():
     assert "<script" not in text.lower()
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text
     page = Page(text)
-    # hull, window, migration, percolation and provenance tables
-    assert page.count("table") == 5
+    # hull, window, reaction, migration, percolation and provenance tables
+    assert page.count("table") == 6
     sources = [attrs["src"] for tag, attrs in page.tags if tag == "img"]
-    assert len(sources) == 2  # hull/window bars, the NEB profile
+    # vs mixing ratio, hull/window bars, the NEB profile, free energy vs T
+    assert len(sources) == 4
     assert all(s.startswith("data:image/png;base64,") for s in sources)
     assert not any(tag in ("link", "script", "iframe", "object") for tag, _ in page.tags)
     assert "http://" not in text and "https://" not in text
