@@ -202,3 +202,11 @@ def test_report_of_a_campaign_renders_in_headless_chromium(tmp_path, capsys):
     colours = image.getcolors(maxcolors=1 << 20)
     assert image.size == (1400, 2400)
     assert len(colours) > 200  # text, table shading and the antialiased plots, not a blank page
+
+    # a campaign that plans one more result than the store holds: reported, and counted
+    campaign.write_text(
+        CAMPAIGN.replace("[Li3InCl6, Li2S, 4.2]]", "[Li3InCl6, Li2S, 4.2], [Li3InCl6, Li2S, 2.5]]")
+    )
+    assert main(["report", str(campaign), "--out", str(out), "--store", uri]) == 0
+    assert "1 result(s) of the campaign are not stored yet" in capsys.readouterr().err
+    assert "1 result(s) of the campaign are not stored yet" in out.read_text()
