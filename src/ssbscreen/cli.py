@@ -194,6 +194,11 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--out", metavar="FILE", help="PNG file (default: neb-<id>.png)")
     plot.add_argument("--store", help="store URI")
 
+    report = sub.add_parser("report", help="one self-contained HTML page of stored results")
+    report.add_argument("campaign", nargs="?", metavar="FILE", help="only this campaign's results")
+    report.add_argument("--out", default="report.html", metavar="FILE", help="the .html page")
+    report.add_argument("--store", help="store URI")
+
     refs = sub.add_parser("references", help="reference sets: offline, or stored from MP")
     rsub = refs.add_subparsers(dest="references_command", required=True)
     build = rsub.add_parser(
@@ -645,6 +650,56 @@ def _plot_stored(args) -> int:
     return 0
 
 
+def _report(args) -> int:
+    """`report [FILE] [--out report.html]`: tables, figures and provenance of stored results."""
+    from ssbscreen.analysis.report import REPORT_KINDS, report_html
+    from ssbscreen.store import build_job_store
+    from ssbscreen.store.config import (
+        embedded_path,
+        is_embedded,
+        redact_uri,
+        resolve_store_uri,
+    )
+    from ssbscreen.store.queries import stored_outputs
+    from ssbscreen.workflows.campaign_file import campaign_documents, read_campaign_file
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".html":
+        raise BadInput(f"--out {args.out} is not an .html file; give e.g. --out report.html.")
+    folder = out.resolve().parent
+    writable = os.access(out, os.W_OK) if out.exists() else os.access(folder, os.W_OK)
+    if not folder.is_dir() or out.is_dir() or not writable:
+        raise BadInput(f"--out {args.out} cannot be written; give a file in a writable folder.")
+    content = read_campaign_file(args.campaign) if args.campaign else None
+    uri = resolve_store_uri(args.store)
+    first = (
+        f"`ssbscreen run {args.campaign}`"
+        if content
+        else "`ssbscreen demo` or `ssbscreen run FILE`"
+    )
+    if is_embedded(uri) and not embedded_path(uri).exists():
+        raise BadInput(f"There is no store at {embedded_path(uri)} yet; run {first} first.")
+    store = build_job_store(uri)
+    store.connect()
+    if content is None:
+        documents, missing = {kind: stored_outputs(store, kind) for kind in REPORT_KINDS}, 0
+        title = "ssbscreen report: every result in the store"
+    else:
+        documents, missing = campaign_documents(content, store)
+        title = f"ssbscreen report: {content.get('name', Path(args.campaign).stem)}"
+    if not any(documents.values()):
+        where = f"of {args.campaign} " if content else ""
+        raise BadInput(f"The store holds no results {where}yet; run {first} first.")
+    notes = [f"Store: {redact_uri(uri)}. Computed nothing: every number is a stored document."]
+    if missing:
+        notes.append(f"{missing} result(s) of the campaign are not stored yet; run {first}.")
+        print(f"warning: {notes[-1]}", file=sys.stderr)
+    observed = ((content or {}).get("screen") or {}).get("observed_products")
+    out.write_text(report_html(documents, title, notes, observed))
+    say(out)
+    return 0
+
+
 def _references(args) -> int:
     from ssbscreen.analysis.references import (
         offline_reference_path,
@@ -794,6 +849,7 @@ def main(argv: list[str] | None = None) -> int:
         "submit": _submit,
         "status": _status,
         "plot": _plot_stored,
+        "report": _report,
         "demo": _demo,
         "hull": lambda a: _single("hull", a, _campaign_from_args(a, hulls=[a.phase])),
         "window": lambda a: _single("window", a, _campaign_from_args(a, windows=[a.phase])),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 
 from ssbscreen.analysis.ideal_gas import STANDARD_PRESSURE_BAR
@@ -306,18 +307,28 @@ def ideal_gases_note(kind: str, documents: list[dict]) -> str:
 def render(
     kind: str, documents: list[dict], fmt: str = "md", observed: list[str] | None = None
 ) -> str:
-    """One table as text in ``fmt`` ("md", "csv" or "latex"); markdown ends with notes on
-    the phases with imaginary phonon modes and the ideal gases of the rows at a temperature."""
+    """One table as text in ``fmt`` ("md", "csv", "latex" or "html": every cell escaped);
+    markdown and HTML end with notes on the phases with imaginary phonon modes and the ideal
+    gases of the rows at a temperature."""
     header, rows = COLUMNS[kind], table_rows(kind, documents, observed)
+    notes = [imaginary_modes_note(kind, documents), ideal_gases_note(kind, documents)]
+    notes = ([REACTION_LEGEND] if kind == "reaction" else []) + [n for n in notes if n]
     if fmt == "md":
         lines = [f"### {TITLES[kind]}", "", "| " + " | ".join(header) + " |"]
         lines.append("|" + "---|" * len(header))
         lines += [
             "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows
         ]
-        lines += ["", REACTION_LEGEND] if kind == "reaction" else []
-        for note in (imaginary_modes_note(kind, documents), ideal_gases_note(kind, documents)):
-            lines += ["", note] if note else []
+        for note in notes:
+            lines += ["", note]
+        return "\n".join(lines) + "\n"
+    if fmt == "html":
+        cells = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+        lines = [f"<h3>{html.escape(TITLES[kind])}</h3>", f"<table><tr>{cells}</tr>"]
+        for row in rows:
+            lines.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>")
+        lines.append("</table>")
+        lines += [f"<p class=note>{html.escape(note)}</p>" for note in notes]
         return "\n".join(lines) + "\n"
     if fmt == "csv":
         buffer = io.StringIO()
@@ -337,7 +348,7 @@ def render(
         lines += [" & ".join(c.translate(escape) for c in row) + r" \\" for row in rows]
         lines += [r"\hline", r"\end{tabular}"]
         return "\n".join(lines) + "\n"
-    raise ValueError(f"Unknown table format {fmt!r}; choose md, csv or latex.")
+    raise ValueError(f"Unknown table format {fmt!r}; choose md, csv, latex or html.")
 
 
 def render_all(

@@ -223,3 +223,24 @@ def migration_flow(content: dict, store=None) -> Flow:
         engine=MLIPEngine(potential=str(content.get("model", "chgnet")).lower()), **section
     )
     return maker.make_campaign(selections, content.get("name", "migration"), store)
+
+
+def campaign_documents(content: dict, store) -> tuple[dict[str, list[dict]], int]:
+    """The stored documents of a campaign file's current results by kind, computing nothing,
+    and how many results its screen section plans that are not stored yet."""
+    from ssbscreen.store.queries import find_output, stored_outputs
+    from ssbscreen.workflows.campaign import plan_campaign
+
+    documents: dict[str, list[dict]] = {}
+    missing = 0
+    if "screen" in content:
+        keys = plan_campaign(screen_campaign(content), store).result_keys
+        for kind in ("hull", "window", "reaction", "scan"):
+            found = [doc for key in keys[kind] if (doc := find_output(store, kind, key))]
+            missing += len(keys[kind]) - len(found)
+            documents[kind] = found
+    for kind in ("doping", "migration"):
+        if kind in content:
+            name = content.get("name", kind)
+            documents[kind] = [d for d in stored_outputs(store, kind) if d["campaign"] == name]
+    return documents, missing
