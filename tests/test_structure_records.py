@@ -58,7 +58,6 @@ FLAGGED = {
     "NbS2",
     "NiO2",
     "NiSO4",
-    "P2S5",
     "Y2Ti2O7",
 }
 
