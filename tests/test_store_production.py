@@ -222,6 +222,49 @@ def test_store_copy_embedded_to_mongo_without_duplicates(tmp_path, mongo_uri, mo
     assert diagram.get_form_energy_per_atom(licl) == pytest.approx(-3.7 + (1.9 + 1.8) / 2)
 
 
+def _all_documents(uri: str) -> dict[str, list[dict]]:
+    """Every output and data document of a store, without ``_id``, in a stable order."""
+    store = build_job_store(uri)
+    store.connect()
+    try:
+        stores = {"outputs": store.docs_store, "data": store.additional_stores["data"]}
+        return {
+            name: sorted(
+                ({k: v for k, v in d.items() if k != "_id"} for d in s.query({})),
+                key=lambda d: json.dumps(d, sort_keys=True, default=str),
+            )
+            for name, s in stores.items()
+        }
+    finally:
+        store.close()
+
+
+@pytest.mark.slow
+def test_store_copied_both_ways_compares_equal(tmp_path, mongo_uri):
+    from jobflow import job, run_locally
+
+    @job(data="big")
+    def big(n):
+        return {"kind": "big", "key": f"b{n}", "big": list(range(n)), "n": n}
+
+    laptop, back = f"embedded://{tmp_path / 'laptop'}", f"embedded://{tmp_path / 'back'}"
+    server = f"{mongo_uri}_both"
+    _fill(laptop)
+    big_job = big(300)
+    run_locally(big_job, store=build_job_store(laptop), ensure_success=True)
+    copy_store(laptop, server)
+    copy_store(server, back)
+    original = _all_documents(laptop)
+    assert len(original["outputs"]) == 9 and len(original["data"]) == 1
+    assert _all_documents(back) == original
+    assert _all_documents(server)["outputs"] == original["outputs"]
+    store = build_job_store(back)
+    store.connect()
+    assert [d["key"] for d in query_outputs(store, "big")] == ["b300"]
+    assert store.get_output(big_job.uuid, load=True)["big"][-1] == 299  # its data came back
+    store.close()
+
+
 def test_store_copy_to_itself_refused(tmp_path, capsys):
     uri = f"embedded://{tmp_path / 's'}"
     assert main(["store", "copy", uri, uri]) == 2
