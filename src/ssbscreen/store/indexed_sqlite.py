@@ -27,7 +27,7 @@ from montydb.storage import StorageDuplicateKeyError
 from montydb.storage import sqlite as monty_sqlite
 
 ENGINE = __name__  # the storage name montydb.set_storage writes in <repository>/.monty.storage
-PROBE_ROWS = 1000  # a term matching more index rows than this counts as unselective
+PROBE_ROWS = 1000  # index rows a lookup term is first counted up to
 MAX_EXACT_INT = 2**53  # ints beyond this are not looked up (SQLite compares them with floats)
 
 _ROWS = (
@@ -39,14 +39,14 @@ _NEW_ROWS = _ROWS.format(
 )
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS ssb_index_fields(field TEXT PRIMARY KEY)",
-    "CREATE TABLE IF NOT EXISTS ssb_index(field TEXT NOT NULL, value, k TEXT NOT NULL)",
-    "CREATE INDEX IF NOT EXISTS ssb_index_lookup ON ssb_index(field, value, k)",
+    "CREATE TABLE IF NOT EXISTS ssb_index(field TEXT NOT NULL, value, k TEXT NOT NULL, "
+    "PRIMARY KEY(field, value, k)) WITHOUT ROWID",
     "CREATE INDEX IF NOT EXISTS ssb_index_document ON ssb_index(k)",
     "CREATE TRIGGER IF NOT EXISTS ssb_index_insert AFTER INSERT ON documents BEGIN "
-    f"INSERT INTO ssb_index(field, value, k) {_NEW_ROWS}; END",
+    f"INSERT OR IGNORE INTO ssb_index(field, value, k) {_NEW_ROWS}; END",
     "CREATE TRIGGER IF NOT EXISTS ssb_index_update AFTER UPDATE ON documents BEGIN "
     "DELETE FROM ssb_index WHERE k = old.k; "
-    f"INSERT INTO ssb_index(field, value, k) {_NEW_ROWS}; END",
+    f"INSERT OR IGNORE INTO ssb_index(field, value, k) {_NEW_ROWS}; END",
     "CREATE TRIGGER IF NOT EXISTS ssb_index_delete AFTER DELETE ON documents BEGIN "
     "DELETE FROM ssb_index WHERE k = old.k; END",
 )
@@ -155,13 +155,18 @@ def _term_sql(term: list[tuple[str, list]]) -> tuple[str, list]:
 
 
 def _most_selective(conn: sqlite3.Connection, terms) -> tuple[str, list]:
-    """The term matching the fewest index rows, each counted up to ``PROBE_ROWS``."""
-    counts = []
-    for term in terms:
-        sql, params = _term_sql(term)
-        probe = f"SELECT count(*) FROM ({sql} LIMIT {PROBE_ROWS})"
-        counts.append((conn.execute(probe, params).fetchone()[0], len(counts)))
-    return _term_sql(terms[min(counts)[1]])
+    """The term matching the fewest index rows, counting up to ``PROBE_ROWS`` and, while
+    every term reaches that, up to ten times more."""
+    probes = [_term_sql(term) for term in terms]
+    cap = PROBE_ROWS
+    while True:
+        counts = [
+            conn.execute(f"SELECT count(*) FROM ({sql} LIMIT {cap})", params).fetchone()[0]
+            for sql, params in probes
+        ]
+        if min(counts) < cap or len(probes) == 1:
+            return probes[counts.index(min(counts))]
+        cap *= 10
 
 
 def indexed_fields(conn: sqlite3.Connection) -> set[str]:
@@ -185,7 +190,8 @@ def ensure_index_fields(db_file: str | Path, fields: tuple[str, ...]) -> list[st
             conn.executemany("INSERT INTO ssb_index_fields(field) VALUES (?)", [(f,) for f in new])
             if new:
                 rows = _ROWS.format(doc="d", source="documents AS d, ", fields="?")
-                conn.execute(f"INSERT INTO ssb_index(field, value, k) {rows}", [json.dumps(new)])
+                insert = f"INSERT OR IGNORE INTO ssb_index(field, value, k) {rows}"
+                conn.execute(insert, [json.dumps(new)])
         return new
     finally:
         conn.close()
