@@ -351,3 +351,27 @@ def test_store_of_plain_montydb_is_indexed_on_open(tmp_path):
     with pytest.raises(sqlite3.OperationalError, match="ssb_index_values"):
         old.update([{"uuid": "u9", "index": 1}], key=["uuid", "index"])
     old.close()
+
+
+def test_embedded_writes_read_only_the_matching_documents(tmp_path, monkeypatch):
+    """jobflow's upsert on (uuid, index) and a removal look their documents up in the index
+    (MontyDB's own updates decode every document of the collection)."""
+    from ssbscreen.store.indexed_sqlite import IndexedSQLiteCursor
+
+    store = build_job_store(f"embedded://{tmp_path}")
+    store.connect()
+    filler = [{"uuid": f"f{i}", "index": 1, "output": {"kind": "calculation"}} for i in range(300)]
+    store.docs_store._collection.insert_many(filler)
+    decoded = []
+    original = IndexedSQLiteCursor._decode_doc
+    monkeypatch.setattr(
+        IndexedSQLiteCursor,
+        "_decode_doc",
+        lambda self, raw: decoded.append(1) or original(self, raw),
+    )
+    store.update({"uuid": "f7", "index": 1, "output": {"kind": "hull"}}, key=["uuid", "index"])
+    store.update({"uuid": "new", "index": 1, "output": {"kind": "hull"}}, key=["uuid", "index"])
+    store.docs_store.remove_docs({"uuid": "f8"})
+    assert len(decoded) < 10
+    assert store.count({"output.kind": "hull"}) == 2 and store.count() == 300
+    store.close()

@@ -23,6 +23,10 @@ from pathlib import Path
 
 import bson
 from bson import json_util
+from montydb import MontyCollection
+from montydb.cursor import MontyCursor
+from montydb.engine.queries import QueryFilter
+from montydb.results import DeleteResult
 from montydb.storage import StorageDuplicateKeyError
 from montydb.storage import sqlite as monty_sqlite
 
@@ -273,6 +277,30 @@ class IndexedSQLiteCursor(monty_sqlite.SQLiteCursor):
                 sql += f" LIMIT {int(max_scan)}"
             rows = conn.execute(sql, params).fetchall()
         return (self._decode_doc(row[0]) for row in rows)
+
+
+class IndexedMontyCollection(MontyCollection):
+    """MontyDB collection whose updates, replacements and deletions hand their filter to the
+    storage: MontyDB's own read an unfiltered cursor, so each write decoded every document."""
+
+    def _internal_scan_query(self, query_spec):
+        """MontyDB's generator (first match twice, then the others), on the filtered cursor."""
+        queryfilter = QueryFilter(query_spec)
+        documents = self._storage.query(MontyCursor(self, filter=query_spec), 0)
+        matches = (queryfilter.fieldwalker for doc in documents if queryfilter(doc))
+        first = next(matches, None)
+        if first is not None:
+            yield first
+            yield first
+            yield from matches
+
+    def delete_many(self, filter):
+        """Delete the documents matching ``filter``."""
+        queryfilter = QueryFilter(filter)
+        documents = self._storage.query(MontyCursor(self, filter=filter), 0)
+        doc_ids = {doc["_id"] for doc in documents if queryfilter(doc)}
+        self._storage.delete_many(self, doc_ids)
+        return DeleteResult({"n": len(doc_ids)})
 
 
 IndexedSQLiteStorage.contractor_cls = IndexedSQLiteDatabase

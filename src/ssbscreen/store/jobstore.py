@@ -30,7 +30,12 @@ from ssbscreen.store.config import (
     redact_uri,
     resolve_store_uri,
 )
-from ssbscreen.store.indexed_sqlite import ENGINE, collection_file, ensure_index_fields
+from ssbscreen.store.indexed_sqlite import (
+    ENGINE,
+    IndexedMontyCollection,
+    collection_file,
+    ensure_index_fields,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -165,7 +170,7 @@ class EmbeddedStore(MontyStore):
                 )
                 if new:
                     logger.info("indexed %s of %s by %s", self.collection_name, folder, new)
-            self._coll = database[self.collection_name]
+            self._coll = IndexedMontyCollection(database, self.collection_name)
 
     def query(self, criteria=None, properties=None, sort=None, hint=None, skip=0, limit=0):
         """maggma's query; a projection on top-level fields is made here, not by MontyDB
