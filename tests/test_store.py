@@ -336,8 +336,9 @@ def test_store_of_plain_montydb_is_indexed_on_open(tmp_path):
 
     folder = tmp_path / "old"
     folder.mkdir()
-    old = MontyStore("outputs", database_path=str(folder), database_name="ssbscreen")
-    old.storage = "sqlite"
+    old = MontyStore(
+        "outputs", database_path=str(folder), database_name="ssbscreen", storage="sqlite"
+    )
     old.connect()
     old.update([dict(doc, index=1) for doc in TRICKY_OUTPUTS[:2]], key=["uuid", "index"])
     old.close()

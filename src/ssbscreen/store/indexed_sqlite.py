@@ -181,11 +181,22 @@ def indexed_fields(conn: sqlite3.Connection) -> set[str]:
         return set()
 
 
+def _index_ready(conn: sqlite3.Connection, fields: tuple[str, ...]) -> bool:
+    """Whether the file has its index triggers and indexes ``fields`` (read only)."""
+    triggers = conn.execute(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'ssb_index_%'"
+    ).fetchone()[0]
+    return triggers == 3 and set(fields) <= indexed_fields(conn)
+
+
 def ensure_index_fields(db_file: str | Path, fields: tuple[str, ...]) -> list[str]:
     """Index ``fields`` of one collection file (its tables and triggers created if missing),
-    indexing the documents already stored; returns the fields newly indexed."""
+    indexing the documents already stored; returns the fields newly indexed. Writes nothing
+    when all is there already."""
     conn = connect(db_file)
     try:
+        if _index_ready(conn, fields):
+            return []
         with conn:
             conn.execute("BEGIN IMMEDIATE")
             for statement in SCHEMA:
