@@ -376,3 +376,30 @@ def test_embedded_writes_read_only_the_matching_documents(tmp_path, monkeypatch)
     assert len(decoded) < 10
     assert store.count({"output.kind": "hull"}) == 2 and store.count() == 300
     store.close()
+
+
+def test_embedded_reaction_formula_query_reads_only_its_reactions(tmp_path, monkeypatch):
+    """``query reaction --formula`` looks in the phases (an ``$or`` over the phase fields):
+    the index answers it, so only the reactions with that phase are decoded."""
+    from ssbscreen.store import query_outputs
+    from ssbscreen.store.indexed_sqlite import IndexedSQLiteCursor
+
+    store = build_job_store(f"embedded://{tmp_path}")
+    store.connect()
+    reactions = [
+        {"uuid": f"r{i}", "index": 1, "output": {"kind": "reaction", "key": f"r{i}"}}
+        for i in range(300)
+    ]
+    for i, doc in enumerate(reactions):
+        doc["output"]["phases"] = ["Li3InCl6", "LiCoO2"] if i == 7 else ["Li6PS5Cl", "LiNbO3"]
+    store.docs_store._collection.insert_many(reactions)
+    decoded = []
+    original = IndexedSQLiteCursor._decode_doc
+    monkeypatch.setattr(
+        IndexedSQLiteCursor,
+        "_decode_doc",
+        lambda self, raw: decoded.append(1) or original(self, raw),
+    )
+    assert [d["key"] for d in query_outputs(store, "reaction", formula="Li3InCl6")] == ["r7"]
+    assert len(decoded) == 1
+    store.close()

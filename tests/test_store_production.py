@@ -129,7 +129,7 @@ def test_query_filters_mongo_same_answers_and_indexes(mongo_uri, capsys):
         mp_indexed = {k for i in db["mp_entries"].index_information().values() for k, _ in i["key"]}
     for field in ("output.kind", "output.formula", "output.chemsys", "output.campaign"):
         assert field in indexed
-    assert {"output.provenance.engine", "output.provenance.model"} <= indexed
+    assert {"output.provenance.engine", "output.provenance.model", "output.phases"} <= indexed
     assert {"cache_id", "chemsys"} <= mp_indexed
     plan = build_job_store(uri).docs_store
     plan.connect()

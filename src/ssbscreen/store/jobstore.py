@@ -36,6 +36,7 @@ from ssbscreen.store.indexed_sqlite import (
     collection_file,
     ensure_index_fields,
 )
+from ssbscreen.store.queries import PHASE_FIELDS
 
 logger = logging.getLogger(__name__)
 
@@ -46,7 +47,8 @@ MP_CACHE_COLLECTION = "mp_entries"
 REFERENCE_SETS_COLLECTION = "reference_sets"
 SERVER_SELECTION_TIMEOUT_MS = 3000
 AUTH_FAILED_CODES = {13, 18}  # Unauthorized, AuthenticationFailed
-# what `ssbscreen query` filters by, each after the kind (a query always names the kind, and
+# what `ssbscreen query` filters by (with the phases --formula looks for in reactions, scans,
+# dopings, interfaces and migrations), each after the kind (a query always names the kind, and
 # a compound index is what the planner uses for it), plus jobflow's own keys
 OUTPUT_INDEXES = (
     "uuid",
@@ -62,6 +64,7 @@ OUTPUT_INDEXES = (
             "provenance.engine",
             "provenance.model",
             "campaign",
+            *sorted({field for fields in PHASE_FIELDS.values() for field in fields}),
         )
     ),
 )
