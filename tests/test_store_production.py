@@ -409,3 +409,46 @@ def test_two_processes_writing_lose_nothing(backend, tmp_path, request):
     assert len(docs) == 2 * n
     assert {d["key"] for d in docs} == {f"{t}-{i}" for t in "ab" for i in range(n)}
     assert all(d["value"] == int(d["key"].split("-")[1]) ** 2 for d in docs)
+
+
+KILLED_WRITER = textwrap.dedent(
+    """
+    import sys
+    from ssbscreen.store import build_job_store
+
+    store = build_job_store(sys.argv[1])
+    store.connect()
+    i = 0
+    while True:
+        output = {"kind": "calculation", "key": f"k{i}", "formula": "LiCl", "pad": "x" * 20000}
+        store.update({"uuid": f"u{i}", "index": 1, "output": output}, key=["uuid", "index"])
+        i += 1
+    """
+)
+
+
+@pytest.mark.slow
+def test_embedded_writer_killed_mid_write_leaves_index_and_documents_agreeing(tmp_path):
+    """SIGKILL during a stream of writes: the store opens, and every stored document is found
+    through the index by its uuid and its formula (document and index rows commit together)."""
+    import signal
+    import time
+
+    uri = f"embedded://{tmp_path / 'store'}"
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, uri], cwd=tmp_path)
+    store = build_job_store(uri)
+    store.connect()
+    deadline = time.monotonic() + 120
+    while store.docs_store.count({"output.kind": "calculation"}) < 30:
+        assert proc.poll() is None and time.monotonic() < deadline, "the writer did not write"
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    store.close()
+    store = build_job_store(uri)
+    store.connect()
+    scanned = {d["uuid"] for d in store.docs_store.query({"uuid": {"$regex": "^u"}}, ["uuid"])}
+    by_formula = {d["uuid"] for d in store.query({"output.formula": "LiCl"}, ["uuid"])}
+    assert len(scanned) >= 30 and by_formula == scanned
+    assert all(store.docs_store.count({"uuid": uuid, "index": 1}) == 1 for uuid in scanned)
+    store.close()
