@@ -133,6 +133,7 @@ def test_bad_input_exit_2_and_nothing_written(tmp_path, capsys, args, needle):
     assert main([*args, "--store", uri]) == 2
     err = capsys.readouterr().err.strip()
     assert needle in err and "\n" not in err
+    assert not (tmp_path / "store").exists()  # no empty store folder either
     store = build_job_store(uri)
     store.connect()
     assert store.count() == 0

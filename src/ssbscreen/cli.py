@@ -318,6 +318,12 @@ def _run(campaign, store_uri) -> tuple[dict[str, list[dict]], bool]:
 
 
 def _single(kind: str, args, campaign) -> int:
+    if getattr(args, "plot", None):
+        from ssbscreen.analysis.plots import check_figure_path
+
+        check_figure_path(args.plot)  # before anything is computed or stored
+        if kind == "reaction" and len(args.phases) != 2:
+            raise BadInput("--plot draws the mixing curve of two phases; give two phases.")
     results, _ = _run(campaign, args.store)
     temperature = getattr(args, "temperature", None)
     docs = [d for d in results[kind] if d.get("temperature_k") == temperature]
@@ -378,8 +384,6 @@ def _plot(kind: str, doc: dict, results: dict, args) -> Path:
 
     if kind == "scan":
         return plot_voltage_scan(doc, args.plot)
-    if len(doc["phases"]) != 2:
-        raise BadInput("--plot draws the mixing curve of two phases; give two phases.")
     spec = ReferenceSpec.from_options(args.references, args.model.lower(), args.mix_engines)
     calcs = {c["phase"]: c for c in results["calculation"]}
     elements = {"Li"}
@@ -404,6 +408,10 @@ def _screen_coatings(args) -> int:
     from ssbscreen.workflows.campaign import phase_structure
 
     voltage = voltage_vs_li(args.voltage)  # refuses nan, inf and voltages outside 0-10 V
+    if args.plot:
+        from ssbscreen.analysis.plots import check_figure_path
+
+        check_figure_path(args.plot)
     if not 0.0 <= args.max_ehull < float("inf"):
         raise BadInput(f"--max-ehull {args.max_ehull:g} must be a finite energy >= 0 eV/atom.")
     phases = {"--cathode": args.cathode, "--electrolyte": args.electrolyte}

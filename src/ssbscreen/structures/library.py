@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import reprlib
 from functools import cache
 from pathlib import Path
 
@@ -32,6 +33,25 @@ class UnknownPhaseError(ValueError):
 def phase_names() -> list[str]:
     """Names of all library phases."""
     return sorted(load_records("library"))
+
+
+MAX_PHASE_NAME_CHARS = 1024  # a library name, a formula or the path of a structure file
+
+
+def check_phase_name(name: object) -> str:
+    """``name`` when it can name a phase: text of at most MAX_PHASE_NAME_CHARS characters
+    without control characters; else ValueError, one sentence naming the fix."""
+    fix = "give a library name, a formula or a structure file, e.g. Li3InCl6"
+    if not isinstance(name, str):
+        kind = type(name).__name__
+        raise ValueError(f"The phase {reprlib.repr(name)} ({kind}) is not a name; {fix}.")
+    if len(name) > MAX_PHASE_NAME_CHARS:
+        raise ValueError(
+            f"A phase name of {len(name)} characters is longer than {MAX_PHASE_NAME_CHARS}; {fix}."
+        )
+    if not name.isprintable():
+        raise ValueError(f"The phase name {name!r} holds control characters; {fix}.")
+    return name
 
 
 def library_name(name: str) -> str:
