@@ -333,7 +333,9 @@ def _single(kind: str, args, campaign) -> int:
         reason = failed[0]["reason"] if failed else "see the log above"
         tell(f"error: the {kind} could not be computed: {reason}.")
         return 1
-    doc = docs[0]
+    from ssbscreen.analysis.tables import nominal_names, render
+
+    doc = nominal_names(docs[0])  # a disordered phase by its nominal formula, as in the tables
     if kind == "hull":
         out = {k: doc[k] for k in ("phase", "e_above_hull_ev_per_atom", "decomposition")}
     elif kind == "window":
@@ -371,8 +373,6 @@ def _single(kind: str, args, campaign) -> int:
     if args.json:
         say(json.dumps(out))
     else:
-        from ssbscreen.analysis.tables import render
-
         say(render(kind, docs))
     return 0
 

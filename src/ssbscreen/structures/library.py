@@ -61,6 +61,14 @@ def library_name(name: str) -> str:
     return by_lower.get(name.lower(), name) if isinstance(name, str) else name
 
 
+def nominal_formula(phase: str) -> str | None:
+    """The published formula of a disordered library phase (its record's average composition,
+    NCA: LiNi0.8Co0.15Al0.05O2), which names it rather than the reduced formula of the ordered
+    cell computed for it; None for any other phase."""
+    record = load_records("library").get(library_name(phase))
+    return None if record is None or record.is_ordered else record.formula
+
+
 def get_record(name: str) -> CrystalRecord:
     """The library record called ``name``; UnknownPhaseError suggesting close names."""
     records = load_records("library")
