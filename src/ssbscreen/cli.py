@@ -821,6 +821,7 @@ def _library_output_to_log(verbose: bool) -> Iterator[None]:
         with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
             yield
     finally:
+        printed.write("\n")  # a last line printed without its newline
         logging.captureWarnings(False)
         root.setLevel(saved_level)
         for handler in handlers:

@@ -108,7 +108,8 @@ def listed(section: dict, key: str) -> list:
 
 def _check_keys(section: str, given: dict, allowed: set[str]) -> None:
     if not isinstance(given, dict):
-        raise ValueError(f"`{section}:` must be a mapping of keys to values.")
+        key = section.rpartition(": ")[2]  # "screen: matrix" -> matrix
+        raise ValueError(f"`{key}:` must be a mapping of keys to values.")
     for key in given:
         if key not in allowed:
             close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
@@ -154,7 +155,7 @@ def _check_sections(content: dict) -> None:
             listed(doping, key)
     screen = content.get("screen") or {}
     _check_keys("screen", screen, SCREEN_KEYS)
-    _check_keys("matrix", screen.get("matrix") or {}, MATRIX_KEYS)
+    _check_keys("screen: matrix", screen.get("matrix") or {}, MATRIX_KEYS)
     observed = listed(screen, "observed_products")
     unknown = [g for g in observed if not (isinstance(g, str) and g in GROUPS)]
     if unknown:
@@ -173,7 +174,7 @@ def _check_sections(content: dict) -> None:
     migration = content.get("migration") or {}
     _check_keys("migration", migration, MIGRATION_KEYS)
     for hop in listed(migration, "hops"):
-        _check_keys("hops", hop if isinstance(hop, dict) else {}, HOP_KEYS)
+        _check_keys("migration: hops", hop if isinstance(hop, dict) else {}, HOP_KEYS)
         if not isinstance(hop, dict) or not {"host", "ion"} <= set(hop):
             raise ValueError(f"hop {hop!r} needs at least host and ion.")
         check_phase_name(hop["host"])
