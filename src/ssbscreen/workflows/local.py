@@ -66,6 +66,10 @@ class _JobProgress(logging.Handler):
         self.bar.update(self.task, total=self.bar.tasks[0].total + n_jobs)
         self.bar.start()
 
+    def settle(self) -> None:
+        """After a run: its jobs that never started (a parent failed) leave the total."""
+        self.bar.update(self.task, total=self.started)
+
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         event = _JOB_EVENT.match(message)
@@ -119,6 +123,8 @@ def run_flow_locally(flow: Flow | Job, store: JobStore, **kwargs) -> dict[str, s
                 logger.removeHandler(handler)
             logger.setLevel(level)
             logger.disabled = disabled
+        if _progress is not None:
+            _progress.settle()
     if failures.causes:
         record_causes(graph, store, failures.causes)
     return failures.causes
