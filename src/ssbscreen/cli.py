@@ -330,7 +330,7 @@ def _single(kind: str, args, campaign) -> int:
     if not docs:
         tried = results["calculation"] + results.get("phonon", [])
         failed = [c for c in tried if c["state"] != "successful"]
-        reason = failed[0]["reason"] if failed else "see the log above"
+        reason = failed[0]["reason"] if failed else f"see {LOG_FILE}"
         tell(f"error: the {kind} could not be computed: {reason}.")
         return 1
     from ssbscreen.analysis.tables import nominal_names, render
