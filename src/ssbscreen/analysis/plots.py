@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from pymatgen.entries.computed_entries import ComputedEntry
 
 from ssbscreen.analysis.coatings import CoatingScreen
@@ -200,6 +201,19 @@ def plot_coating_screen(
         fontsize=9,
     )
     return _save(fig, path)
+
+
+def check_figure_path(path: str | Path, option: str = "--plot") -> Path:
+    """``path`` when its suffix names a format matplotlib writes; ValueError naming ``option``
+    otherwise, so a command can refuse it before computing anything."""
+    path = Path(path)
+    formats = FigureCanvasAgg.get_supported_filetypes()
+    if path.suffix.lstrip(".").lower() not in formats:
+        raise ValueError(
+            f"{option} {path} is not a figure file ({path.suffix or 'no suffix'}); give a file "
+            f"ending in .png or .pdf (or .{', .'.join(sorted(set(formats) - {'png', 'pdf'}))})."
+        )
+    return path
 
 
 def _save(fig, path: str | Path) -> Path:

@@ -9,6 +9,7 @@ import io
 from ssbscreen.analysis.ideal_gas import STANDARD_PRESSURE_BAR
 from ssbscreen.analysis.migration import percolation
 from ssbscreen.analysis.reactions import NO_REACTION, is_one_phase
+from ssbscreen.structures.library import nominal_formula
 
 COLUMNS = {
     "hull": ["phase", "formula", "E_hull (meV/atom)", "decomposition", "reference set", "model"],
@@ -111,6 +112,31 @@ def _groups(doc: dict, observed: list[str] | None) -> str:
         mark = "" if observed is None else (" seen" if group in observed else " not seen")
         parts.append(f"{group} ({', '.join(formulas)}){mark}")
     return "; ".join(parts) or "-"
+
+
+def nominal_names(doc: dict) -> dict:
+    """A hull or window document of a disordered library phase with the ordered cell's formula
+    replaced by the phase's nominal formula (structures.library.nominal_formula) wherever it
+    names the phase: ``formula``, the decomposition (atomic fractions), the window's products
+    and imaginary modes. Amounts per formula unit (reaction products, equations) keep the
+    formula they count. Other documents are returned as they are."""
+    nominal = nominal_formula(doc.get("phase", "")) if "formula" in doc else None
+    ordered = doc.get("formula")
+    if nominal is None or nominal == ordered:
+        return doc
+
+    def named(formulas):
+        if isinstance(formulas, dict):
+            return {nominal if k == ordered else k: v for k, v in formulas.items()}
+        return [nominal if f == ordered else f for f in formulas]
+
+    renamed = {**doc, "formula": nominal}
+    for field in ("decomposition", "reduction_products", "oxidation_products"):
+        if field in doc:
+            renamed[field] = named(doc[field])
+    if doc.get("imaginary_modes_thz"):
+        renamed["imaginary_modes_thz"] = named(doc["imaginary_modes_thz"])
+    return renamed
 
 
 def table_rows(
@@ -309,7 +335,9 @@ def render(
 ) -> str:
     """One table as text in ``fmt`` ("md", "csv", "latex" or "html": every cell escaped);
     markdown and HTML end with notes on the phases with imaginary phonon modes and the ideal
-    gases of the rows at a temperature."""
+    gases of the rows at a temperature. A disordered library phase is named by its nominal
+    formula (nominal_names)."""
+    documents = [nominal_names(d) for d in documents]
     header, rows = COLUMNS[kind], table_rows(kind, documents, observed)
     notes = [imaginary_modes_note(kind, documents), ideal_gases_note(kind, documents)]
     notes = ([REACTION_LEGEND] if kind == "reaction" else []) + [n for n in notes if n]

@@ -9,8 +9,11 @@ by and jobflow looks up (``INDEXES``); see ``benchmarks/store_queries.py``.
 
 from __future__ import annotations
 
+import configparser
+import contextlib
 import fcntl
 import logging
+import sqlite3
 from pathlib import Path
 
 from jobflow import JobStore
@@ -155,16 +158,29 @@ class EmbeddedStore(MontyStore):
     """
 
     def connect(self, force_reset: bool = False):
-        """Connect; set up the folder's storage engine and this collection's index first."""
+        """Connect; create the folder, set up its storage engine and this collection's index
+        first. Raises ValueError naming the folder when its files are not MontyDB's (a damaged
+        store)."""
         if not self._coll or force_reset:
             folder = Path(self.database_path)
+            folder.mkdir(parents=True, exist_ok=True)  # on first use: bad input creates none
+            damaged = f"The embedded store {folder} is damaged"
+            fix = "restore the folder from a copy or give another one with --store"
             with (folder / ".ssbscreen.lock").open("w") as lock:
                 fcntl.flock(lock, fcntl.LOCK_EX)
                 engine = folder / ".monty.storage"
                 if not engine.is_file() or engine.read_text().strip() != self.storage:
                     set_storage(self.database_path, storage=self.storage, **self.storage_kwargs)
-                client = MontyClient(self.database_path, **self.client_kwargs)
+                try:
+                    client = MontyClient(self.database_path, **self.client_kwargs)
+                except configparser.Error:
+                    raise ValueError(
+                        f"{damaged}: its monty.storage.cfg is not a storage config; {fix}."
+                    ) from None
                 database = client[self.database_name]
+                table = folder / self.database_name / f"{self.collection_name}.collection"
+                if table.is_file() and not _is_sqlite(table):
+                    raise ValueError(f"{damaged}: {table.name} is not an SQLite table; {fix}.")
                 if self.collection_name not in database.list_collection_names():
                     database.create_collection(self.collection_name)  # not two at once
                 new = ensure_index_fields(
@@ -188,12 +204,20 @@ class EmbeddedStore(MontyStore):
             yield {key: doc[key] for key in ("_id", *fields) if key in doc}
 
 
+def _is_sqlite(path: Path) -> bool:
+    """Whether SQLite reads ``path`` as a database (its header), without writing to it."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+            db.execute("PRAGMA schema_version")
+    except sqlite3.DatabaseError:
+        return False
+    return True
+
+
 def _embedded_store(uri: str, collection: str) -> MontyStore:
-    folder = embedded_path(uri)
-    folder.mkdir(parents=True, exist_ok=True)
     return EmbeddedStore(
         collection,
-        database_path=str(folder),
+        database_path=str(embedded_path(uri)),
         database_name=EMBEDDED_DATABASE,
         storage=ENGINE,
     )
