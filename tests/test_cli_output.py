@@ -3,6 +3,7 @@ libraries' logs, warnings and prints in ssbscreen.log (and with -v on stderr too
 load per process however many structures it relaxes."""
 
 import json
+import os
 import re
 
 import pytest
@@ -93,3 +94,16 @@ def test_one_model_load_for_several_relaxations(workdir, capsys):
     relaxations = re.findall(r"Starting job - \S+ (relax|static) ", log)
     assert len(relaxations) == 4
     assert log.count(BANNER) == 1 and BANNER not in captured.err
+
+
+def test_store_option_holds_for_the_command_only(tmp_path, monkeypatch, capsys):
+    """--store reaches the jobs through $SSBSCREEN_STORE while the command runs; afterwards
+    the environment is as it was, so a next command in the same process uses its own store."""
+    monkeypatch.setenv("SSBSCREEN_STORE", f"embedded://{tmp_path / 'default'}")
+    store = f"embedded://{tmp_path / 'given'}"
+    assert main(["hull", "LiCl", "--store", store, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["e_above_hull_ev_per_atom"] == 0
+    assert os.environ["SSBSCREEN_STORE"] == f"embedded://{tmp_path / 'default'}"
+    monkeypatch.delenv("SSBSCREEN_STORE")
+    assert main(["hull", "LiCl", "--store", store, "--json"]) == 0
+    assert "SSBSCREEN_STORE" not in os.environ

@@ -862,6 +862,24 @@ class _LogStream(io.TextIOBase):
 
 
 @contextlib.contextmanager
+def _store_for_jobs(store: str | None) -> Iterator[None]:
+    """$SSBSCREEN_STORE set to ``--store`` while a command runs (jobs and caches use the same
+    store), as it was afterwards."""
+    from ssbscreen.store.config import ENV_VAR
+
+    before = os.environ.get(ENV_VAR)
+    if store:
+        os.environ[ENV_VAR] = store
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(ENV_VAR, None)
+        else:
+            os.environ[ENV_VAR] = before
+
+
+@contextlib.contextmanager
 def _library_output_to_log(verbose: bool) -> Iterator[None]:
     """Send library logs, warnings and prints to LOG_FILE (and stderr when ``verbose``)."""
     handlers: list[logging.Handler] = [logging.FileHandler(LOG_FILE, delay=True)]
@@ -914,8 +932,6 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     _add_verbose(parser)
     args = parser.parse_args(argv)
-    if getattr(args, "store", None):
-        os.environ["SSBSCREEN_STORE"] = args.store  # jobs and caches use the same store
     handlers = {
         "structures": _structures,
         "table": _table,
@@ -941,7 +957,11 @@ def main(argv: list[str] | None = None) -> int:
     global _answer_stream, _message_stream
     _answer_stream, _message_stream = sys.stdout, sys.stderr
     try:
-        with _library_output_to_log(args.verbose), progress_bar(_message_stream):
+        with (
+            _store_for_jobs(getattr(args, "store", None)),
+            _library_output_to_log(args.verbose),
+            progress_bar(_message_stream),
+        ):
             return handlers[args.command](args)
     except (ValueError, ConnectionError) as exc:
         message = exc.args[0] if exc.args else str(exc)
