@@ -251,6 +251,34 @@ def test_campaign_files_with_phases_that_are_not_names_are_refused(
 
 
 @pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        ("name: [1]\nscreen:\n  hulls: [LiCl]", "`name:` in the campaign must be text"),
+        ("name: c\nmix_engines: maybe\nscreen:\n  hulls: [LiCl]", "must be true or false"),
+        ("name: c\nscreen:\n  hulls: [LiCl]\n  max_atoms: abc", "`max_atoms:` in screen"),
+        ("name: c\nscreen:\n  scans: [[LiCl, LiF, a, 2]]", "voltages as numbers"),
+        ("name: c\nscreen:\n  reactions: [[LiCl, LiF, high]]", "the voltage a number"),
+        (
+            "name: c\ndoping:\n  host: Li3YCl6\n  substitution: 3Li->In\n  n_orderings: abc",
+            "`n_orderings:` in doping must be a whole number, not 'abc'",
+        ),
+        (
+            "name: c\ndoping:\n  host: Li3YCl6\n  substitution: 3Li->In\n  ocv_v: .nan",
+            "`ocv_v:` in doping must be a finite number",
+        ),
+        (
+            "name: c\nmigration:\n  n_images: 2.5\n  hops: [{host: Li3InCl6, ion: Li}]",
+            "`n_images:` in migration must be a whole number",
+        ),
+    ],
+)
+def test_values_of_the_wrong_type_are_named_with_their_key(tmp_path, capsys, content, needle):
+    path = tmp_path / "campaign.yaml"
+    path.write_text(content + "\n")
+    _refused(tmp_path, capsys, ["run", str(path)], needle)
+
+
+@pytest.mark.parametrize(
     ("section", "needle"),
     [
         ("doping:\n  host: 5\n  substitution: 3Li->In", "(int) is not a name"),

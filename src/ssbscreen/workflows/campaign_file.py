@@ -38,6 +38,8 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
+import typing
 from pathlib import Path
 
 from jobflow import Flow
@@ -96,6 +98,36 @@ LIST_EXAMPLES = {
 }
 
 
+# a scalar key's type -> (test of a YAML value, how to say what it must be)
+SCALARS = {
+    int: (lambda v: isinstance(v, int) and not isinstance(v, bool), "a whole number"),
+    float: (
+        lambda v: isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v),
+        "a finite number",
+    ),
+    bool: (lambda v: isinstance(v, bool), "true or false"),
+    str: (lambda v: isinstance(v, str), "text"),
+}
+# scalar keys of the top level and the screen section (the makers' come from their fields)
+TOP_SCALARS = {"name": str, "engine": str, "model": str, "mix_engines": bool}
+SCREEN_SCALARS = {"voltage_reference": str, "max_atoms": int, "phonon_min_length_a": float}
+
+
+def _check_scalars(section: str, given: dict, types: dict[str, type]) -> None:
+    """ValueError naming the first key of ``given`` whose value is not of its type."""
+    for key, kind in types.items():
+        if given.get(key) is not None and not SCALARS[kind][0](given[key]):
+            raise ValueError(
+                f"`{key}:` in {section} must be {SCALARS[kind][1]}, not {given[key]!r}."
+            )
+
+
+def _scalar_fields(maker: type) -> dict[str, type]:
+    """The int, float, bool and str fields of a Maker dataclass, by name."""
+    hints = typing.get_type_hints(maker)
+    return {f.name: hints[f.name] for f in dataclasses.fields(maker) if hints[f.name] in SCALARS}
+
+
 def listed(section: dict, key: str) -> list:
     """The list ``section[key]`` ([] when absent or null); ValueError for any other value."""
     value = section.get(key)
@@ -129,6 +161,7 @@ def read_campaign_file(path: str | Path) -> dict:
         )
     try:
         _check_keys("the campaign", content, TOP_KEYS)
+        _check_scalars("the campaign", content, TOP_SCALARS)
         engine = str(content.get("engine", "mlip")).lower()
         if engine not in MLIP_ENGINES and {"doping", "migration"} & set(content):
             raise ValueError(
@@ -147,6 +180,7 @@ def _check_sections(content: dict) -> None:
     """Keys, lists and phase names of the doping, screen and migration sections."""
     doping = content.get("doping") or {}
     _check_keys("doping", doping, DOPING_KEYS)
+    _check_scalars("doping", doping, _scalar_fields(DopingStudyMaker))
     if doping:
         check_phase_name(doping.get("host"))
         if not isinstance(doping.get("substitution"), str):
@@ -155,24 +189,32 @@ def _check_sections(content: dict) -> None:
             listed(doping, key)
     screen = content.get("screen") or {}
     _check_keys("screen", screen, SCREEN_KEYS)
+    _check_scalars("screen", screen, SCREEN_SCALARS)
     _check_keys("screen: matrix", screen.get("matrix") or {}, MATRIX_KEYS)
     observed = listed(screen, "observed_products")
     unknown = [g for g in observed if not (isinstance(g, str) and g in GROUPS)]
     if unknown:
         raise ValueError(f"unknown observed product groups {unknown}; use {list(GROUPS)}.")
+    number = SCALARS[float][0]
     for item in listed(screen, "scans"):
-        if not (isinstance(item, list) and len(item) == 4):
+        if not (isinstance(item, list) and len(item) == 4 and all(map(number, item[2:]))):
             raise ValueError(
-                f"scan {item!r} needs [phase A, phase B, from V, to V], "
-                "e.g. [Li3InCl6, NCA, 2.5, 5.0]."
+                f"scan {item!r} needs [phase A, phase B, from V, to V] with voltages as "
+                "numbers, e.g. [Li3InCl6, NCA, 2.5, 5.0]."
             )
     for item in listed(screen, "reactions"):
-        if not (isinstance(item, list) and len(item) in (3, 4)):
+        if not (
+            isinstance(item, list)
+            and len(item) in (3, 4)
+            and (item[-1] is None or number(item[-1]))
+        ):
             raise ValueError(
-                f"reaction {item!r} needs [phase A, phase B, (phase C,) voltage or null]."
+                f"reaction {item!r} needs [phase A, phase B, (phase C,) voltage or null], "
+                "the voltage a number."
             )
     migration = content.get("migration") or {}
     _check_keys("migration", migration, MIGRATION_KEYS)
+    _check_scalars("migration", migration, _scalar_fields(NebMaker))
     for hop in listed(migration, "hops"):
         _check_keys("migration: hops", hop if isinstance(hop, dict) else {}, HOP_KEYS)
         if not isinstance(hop, dict) or not {"host", "ion"} <= set(hop):
