@@ -282,3 +282,126 @@ def test_an_unconverged_band_is_reported_as_unconverged():
     }
     assert "no (band not converged)" in render("migration", [doc])
     assert percolation([doc])[0].barrier_1d_ev is None
+
+
+def _profile(energies, via_images=None, ends=None, converged=True, spacing=None):
+    from ssbscreen.analysis.migration import band_checks
+
+    x = np.cumsum([0.0] + (spacing or [0.6] * (len(energies) - 1)))
+    ends = ends if ends is not None else [0.0, energies[-1]]
+    return band_checks(energies, list(x), ends, converged, via_images)
+
+
+def test_a_smooth_one_maximum_band_is_trusted():
+    checks = _profile([0.0, 0.08, 0.25, 0.3, 0.25, 0.08, 0.0])
+    assert checks.trusted and checks.one_maximum and checks.maxima_images == [3]
+    assert not checks.under_resolved and checks.ends_consistent and checks.flags == []
+
+
+def test_a_band_with_two_maxima_is_flagged_and_its_minimum_named():
+    two = [0.0, 0.15, 0.3, 0.1, 0.3, 0.15, 0.0]
+    checks = _profile(two)
+    assert not checks.one_maximum and not checks.trusted
+    assert checks.maxima_images == [2, 4]
+    assert "2 maxima (images 2, 4)" in checks.flags
+    assert any(flag.startswith("minimum at image 3") for flag in checks.flags)
+    # the same profile along Oct-Tet-Oct, its minimum at the Tet site: one maximum per step
+    path = _profile(two, via_images={3: "Tet"})
+    assert path.one_maximum and path.trusted
+    assert path.intermediate_minima[0].startswith("Tet (image 3")
+    doc = {
+        **_edge_doc("Li 4g-Li 4g", 0.3, [[[0, 0, 0], [1, 0, 0]]]),
+        "mechanism": "vacancy",
+        "hop_length_a": 3.7,
+        "reason": None,
+        "provenance": {"model": "CHGNet-0.3.0"},
+        "checks": checks.model_dump(),
+    }
+    assert "2 maxima (images 2, 4)" in render("migration", [doc])
+
+
+def test_ends_off_the_relaxed_end_points_and_a_saddle_beside_an_end_are_flagged():
+    off = _profile([0.0, 0.1, 0.2, 0.1, 0.0], ends=[-10.0, -9.9])
+    assert not off.ends_consistent and off.ends_mismatch_ev == pytest.approx(-0.1)
+    assert any("off the relaxed end points" in flag for flag in off.flags)
+    beside = _profile([0.0, 0.4, 0.3, 0.2, 0.1, -0.1])
+    assert beside.under_resolved and "saddle beside an end point (image 1)" in beside.flags
+    uneven = _profile([0.0, 0.1, 0.3, 0.1, 0.0], spacing=[0.3, 0.9, 0.9, 0.3])
+    assert uneven.under_resolved and not uneven.trusted
+    assert not _profile([0.0, 0.1, 0.3, 0.1, 0.0], converged=False).trusted
+
+
+def _copy_of(cell: Structure, hop, k: int):
+    """The hop realised along its k-th equivalent path (another ion into another vacancy)."""
+    import dataclasses
+
+    start, end = (np.asarray(p) for p in hop.equivalent_paths[k])
+
+    def index(frac):
+        return int(np.argmin(cell.lattice.get_all_distances([frac], cell.frac_coords)[0]))
+
+    return dataclasses.replace(
+        hop,
+        moving_index=index(start),
+        vacancy_index=index(end),
+        path_frac=(tuple(start), tuple(end)),
+    )
+
+
+def test_symmetry_equivalent_copies_give_one_symmetric_barrier():
+    from ase.optimize import FIRE
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from ssbscreen.workflows.engines import MLIPEngine, potential_calculator
+    from ssbscreen.workflows.neb import band_evaluator, relax_band
+
+    def relaxed(structure):
+        atoms = AseAtomsAdaptor.get_atoms(structure)
+        atoms.calc = potential_calculator("chgnet")
+        FIRE(atoms, logfile=None).run(fmax=0.01, steps=300)
+        return AseAtomsAdaptor.get_structure(atoms)
+
+    cell = rock_salt_licl()
+    (hop,) = vacancy_hops(cell, "Li", 4.0)
+    assert hop.multiplicity > 2
+    other = _copy_of(cell, hop, hop.multiplicity // 2)
+    assert (other.moving_index, other.vacancy_index) != (hop.moving_index, hop.vacancy_index)
+    barriers = []
+    for copy in (hop, other):
+        band = idpp_band([relaxed(p) for p in end_points(cell, copy)], n_images=3)
+        result = relax_band(band, band_evaluator(MLIPEngine()))
+        energies = result.energies_ev - result.energies_ev[0]
+        assert result.converged
+        # a hop between equivalent sites: the profile is its own mirror image
+        assert np.allclose(energies, energies[::-1], atol=0.01)
+        barriers.append(energies.max())
+    assert barriers[0] == pytest.approx(barriers[1], abs=0.02)
+
+
+def test_an_under_resolved_band_is_run_again_with_more_images():
+    from types import SimpleNamespace
+
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from ssbscreen.workflows.engines import MLIPEngine
+    from ssbscreen.workflows.neb import NebMaker, _hop_dict, band_evaluator, neb_document
+
+    cell = rock_salt_licl()
+    (hop,) = vacancy_hops(cell, "Li", 4.0)
+    points = end_points(cell, hop)
+    energies, _ = band_evaluator(MLIPEngine())([AseAtomsAdaptor.get_atoms(p) for p in points])
+    relaxed = [
+        SimpleNamespace(
+            output=SimpleNamespace(structure=p, energy=float(e)), is_force_converged=True
+        )
+        for p, e in zip(points, energies, strict=True)
+    ]
+    maker = NebMaker(n_images=1)  # one image: the saddle sits beside both end points
+    provenance = MLIPEngine().provenance().model_dump()
+    doc = neb_document.original(
+        *relaxed, points, _hop_dict(hop), "LiCl", "key", maker.settings(), provenance
+    )
+    assert doc.state == "successful" and doc.checks.rerun_n_images == 3
+    assert len(doc.energies_ev) == 5 and not doc.checks.under_resolved
+    assert doc.checks.coarse_barrier_ev > 0
+    assert doc.barrier_ev == pytest.approx(max(doc.energies_ev))

@@ -22,7 +22,8 @@ from jobflow import Flow, JobStore, Maker, OnMissing, job
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
-from ssbscreen.schemas import MigrationDocument, Provenance, content_key
+from ssbscreen.analysis.migration import band_checks
+from ssbscreen.schemas import BandChecks, MigrationDocument, Provenance, content_key
 from ssbscreen.store.queries import find_output
 from ssbscreen.structures.migration import (
     Hop,
@@ -241,17 +242,19 @@ def neb_document(
         point.replace(moving, point[moving].species, coords=via[moving].frac_coords)
         points.append(point)
     points.append(end)
+    labels = hop.site_labels
     try:
-        band = idpp_band(points, settings["n_images"], settings["min_distance_a"])
+        result, checks = _checked_band(
+            points, labels, settings, settings["n_images"], start_relax, end_relax
+        )
+        if checks.under_resolved and settings["rerun_under_resolved"]:
+            finer = 2 * settings["n_images"] + 1  # every interval halved
+            coarse_barrier = float(np.max(result.energies_ev - result.energies_ev[0]))
+            result, checks = _checked_band(points, labels, settings, finer, start_relax, end_relax)
+            checks.rerun_n_images = finer
+            checks.coarse_barrier_ev = round(coarse_barrier, 6)
     except ValueError as exc:
         return MigrationDocument(state="failed", reason=str(exc), **common)
-    result = relax_band(
-        band,
-        band_evaluator(mlip_engine_from_settings(settings["engine"])),
-        fmax_ev_per_a=settings["fmax_ev_per_a"],
-        max_steps=settings["max_steps"],
-        climb=settings["climb"],
-    )
     energies = result.energies_ev - result.energies_ev[0]
     saddle = int(np.argmax(energies))
     return MigrationDocument(
@@ -269,11 +272,36 @@ def neb_document(
             float(end_relax.output.energy),
         ],
         band_endpoint_energies_ev=[float(result.energies_ev[0]), float(result.energies_ev[-1])],
+        checks=checks,
         n_steps=result.n_steps,
         max_force_ev_per_a=round(result.max_force_ev_per_a, 4),
         images=result.images,
         **common,
     )
+
+
+def _checked_band(
+    points: list[Structure], labels, settings: dict, n_images: int, start_relax, end_relax
+) -> tuple[BandResult, BandChecks]:
+    """The relaxed band of n_images per step through ``points`` and its quality checks."""
+    band = idpp_band(points, n_images, settings["min_distance_a"])
+    result = relax_band(
+        band,
+        band_evaluator(mlip_engine_from_settings(settings["engine"])),
+        fmax_ev_per_a=settings["fmax_ev_per_a"],
+        max_steps=settings["max_steps"],
+        climb=settings["climb"],
+    )
+    energies = result.energies_ev - result.energies_ev[0]
+    via_images = {k * (n_images + 1): labels[k] for k in range(1, len(points) - 1)}
+    checks = band_checks(
+        list(energies),
+        list(reaction_coordinate_a(result.images)),
+        [float(start_relax.output.energy), float(end_relax.output.energy)],
+        result.converged,
+        via_images,
+    )
+    return result, checks
 
 
 def _plain(structure: Structure, charge: float) -> Structure:
@@ -295,6 +323,8 @@ class NebMaker(Maker):
     min_distance_a: closest approach of two atoms allowed in the initial band (Angstrom).
     max_hop_length_a: longest start-end distance accepted (Angstrom).
     background_charge: charge the vacancy cell (codes with a compensating background).
+    rerun_under_resolved: run the band again at 2 n_images + 1 images per step when its saddle
+        sits beside an end point or its images are uneven (see ``band_checks``).
     """
 
     name: str = "neb"
@@ -306,6 +336,7 @@ class NebMaker(Maker):
     min_distance_a: float = 1.0
     max_hop_length_a: float = 6.0
     background_charge: bool = False
+    rerun_under_resolved: bool = True
 
     def settings(self) -> dict:
         """Everything besides the structures that determines the result."""
@@ -316,6 +347,7 @@ class NebMaker(Maker):
             "climb": self.climb,
             "min_distance_a": self.min_distance_a,
             "background_charge": self.background_charge,
+            "rerun_under_resolved": self.rerun_under_resolved,
             "engine": {
                 "potential": self.engine.potential,
                 "fmax_ev_per_a": self.engine.fmax_ev_per_a,
