@@ -15,9 +15,9 @@ from ssbscreen.structures.migration import (
     HopSelection,
     empty_sites,
     end_points,
+    hop_groups,
     idpp_band,
     interstitial_hops,
-    merge_similar_hops,
     moving_index,
     vacancy_hops,
 )
@@ -111,14 +111,19 @@ def test_in_in_li3ycl6_moves_oct_tet_oct_through_empty_holes():
     assert all(hop.mechanism == "interstitial" for hop in plain)
 
 
-def test_hops_keep_parent_wyckoff_labels_and_merge_copies():
+def test_hops_keep_parent_wyckoff_labels_and_every_class_of_a_group():
     cell = ordered_representative("Li3YCl6") * (1, 1, 2)
     hops = vacancy_hops(cell, "Li", 4.0)
     labels = {hop.path_label for hop in hops}
     assert labels <= {"Li 6g-Li 6h", "Li 6h-Li 6g", "Li 6g-Li 6g", "Li 6h-Li 6h"}
-    merged = merge_similar_hops(hops)
-    assert sum(h.multiplicity for h in merged) == sum(h.multiplicity for h in hops)
-    assert len(merged) <= len(hops)
+    groups = hop_groups(hops)
+    assert sum(len(group) for group in groups) == len(hops)
+    for group in groups:
+        assert len({(h.path_label, round(h.length_a, 1)) for h in group}) == 1
+    # a selection runs every symmetry-distinct hop of the groups it keeps: none stands in for
+    # another (they are not symmetry-equivalent, and their barriers differ)
+    selection = HopSelection("Li3YCl6", "Li", supercell=(1, 1, 2), max_hops=1, max_length_a=4.0)
+    assert selection.hops(cell) == groups[0]
 
 
 def _edge_doc(path_label, barrier, paths, converged=True):

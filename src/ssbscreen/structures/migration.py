@@ -9,7 +9,6 @@ Images come from IDPP (pymatgen-analysis-diffusion's ``IDPPSolver``), one segmen
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -368,7 +367,8 @@ class HopSelection:
     supercell: multiples of that cell (a NEB cell should be >= ~8 A across).
     substitution: dope the cell first (e.g. '3Li->In'), lowest-Ewald doped cell.
     paths: keep only these path labels (e.g. ['Oct-Tet-Oct']); None keeps all.
-    max_hops: the shortest distinct hops kept (per path label when ``paths`` is given).
+    max_hops: the shortest (path label, length) groups kept (per path label when ``paths`` is
+        given), each with every symmetry-distinct hop in it.
     """
 
     host: str
@@ -419,12 +419,13 @@ class HopSelection:
             raise ValueError(
                 f"Unknown mechanism {self.mechanism!r}; choose 'vacancy' or 'interstitial'."
             )
-        found = merge_similar_hops(found)
+        groups = hop_groups(found)
         if self.paths is None:
-            return found[: self.max_hops]
+            return [hop for group in groups[: self.max_hops] for hop in group]
         kept = []
         for label in self.paths:
-            kept += [hop for hop in found if hop.path_label == label][: self.max_hops]
+            labelled = [group for group in groups if group[0].path_label == label]
+            kept += [hop for group in labelled[: self.max_hops] for hop in group]
         if not kept:
             labels = sorted({hop.path_label for hop in found})
             raise ValueError(
@@ -434,22 +435,16 @@ class HopSelection:
         return kept
 
 
-def merge_similar_hops(hops: list[Hop], length_decimals: int = 1) -> list[Hop]:
-    """One hop per (path label, length rounded to 0.1 A); the others become its copies.
+def hop_groups(hops: list[Hop], length_decimals: int = 1) -> list[list[Hop]]:
+    """Hops grouped by path label and length (rounded to 0.1 A), shortest group first.
 
-    In a low-symmetry ordered or doped cell every hop is formally distinct; hops between the
-    same parent sites with the same length are taken to share one barrier, so one NEB covers
-    them and every copy enters the conduction network.
+    In a low-symmetry ordered or doped cell, hops between the same parent sites with the same
+    length are often not symmetry-equivalent, and their barriers differ (Li 4g-Li 4g in the
+    earlier Li3InCl6 cell: 0.185 and 0.518 eV): every hop of a group needs its own NEB.
     """
     groups: dict[tuple, list[Hop]] = {}
     for hop in hops:
         groups.setdefault((hop.path_label, round(hop.length_a, length_decimals)), []).append(hop)
-    merged = [
-        dataclasses.replace(
-            group[0],
-            multiplicity=sum(h.multiplicity for h in group),
-            equivalent_paths=tuple(p for h in group for p in h.equivalent_paths),
-        )
-        for group in groups.values()
-    ]
-    return sorted(merged, key=lambda hop: (len(hop.path_frac), hop.length_a, hop.path_label))
+    return sorted(
+        groups.values(), key=lambda g: (len(g[0].path_frac), g[0].length_a, g[0].path_label)
+    )
