@@ -410,3 +410,42 @@ def test_an_under_resolved_band_is_run_again_with_more_images():
     assert len(doc.energies_ev) == 5 and not doc.checks.under_resolved
     assert doc.checks.coarse_barrier_ev > 0
     assert doc.barrier_ev == pytest.approx(max(doc.energies_ev))
+
+
+def test_bare_framework_keeps_the_moving_ion_and_the_anions_and_charges_the_cell():
+    from ssbscreen.workflows.engines import VaspEngine
+    from ssbscreen.workflows.neb import vasp_neb_flow
+
+    selection = HopSelection(
+        "Li3YCl6", "In", "interstitial", (1, 1, 2), "3Li->In", ("Oct-Tet-Oct",), 1, 4.5, "bare"
+    )
+    assert selection.name == "Li3YCl6+In bare"
+    host = selection.cell()
+    runs = selection.neb_cells(host)
+    assert [hop.path_frac for _, hop in runs] == [hop.path_frac for hop in selection.hops(host)]
+    n_cl = host.composition["Cl"]
+    for cell, hop in runs:
+        assert cell.composition.as_dict() == {"In": 1, "Cl": n_cl}
+        assert cell[hop.moving_index].specie.symbol == "In"
+        assert cell.charge == 3 - n_cl  # In3+ and Cl-, neutralised by the background
+        points = end_points(cell, hop)
+        assert all(p.charge == cell.charge for p in points)
+        assert np.allclose(points[0][hop.moving_index].frac_coords, hop.path_frac[0])
+    # VASP counts the electrons from the cell's charge (NELECT); a neutral cell does not
+    flow = vasp_neb_flow(*runs[0], VaspEngine(), n_images=3)
+    makers = [job.maker for job in flow.jobs if getattr(job, "maker", None) is not None]
+    assert makers and all(m.input_set_generator.use_structure_charge for m in makers)
+    with pytest.raises(ValueError, match="needs mechanism: interstitial"):
+        HopSelection("Li3YCl6", "Li", framework="bare")
+
+
+def test_campaign_file_refuses_a_bare_framework_vacancy_hop(tmp_path):
+    from ssbscreen.workflows.campaign_file import read_campaign_file
+
+    path = tmp_path / "c.yaml"
+    path.write_text("migration:\n  hops: [{host: Li3YCl6, ion: Li, framework: bare}]\n")
+    with pytest.raises(ValueError, match=r"c\.yaml: framework: bare keeps one Li ion"):
+        read_campaign_file(path)
+    path.write_text("migration:\n  hops: [{host: Li3YCl6, ion: Li, framework: naked}]\n")
+    with pytest.raises(ValueError, match="choose host or bare"):
+        read_campaign_file(path)

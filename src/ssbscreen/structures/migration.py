@@ -9,6 +9,7 @@ Images come from IDPP (pymatgen-analysis-diffusion's ``IDPPSolver``), one segmen
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import re
 from dataclasses import dataclass, field
@@ -304,11 +305,11 @@ def end_points(structure: Structure, hop: Hop, background_charge: bool = False) 
     """
     cell = structure.copy()
     moving = moving_index(hop)
-    charge = 0.0
+    charge = float(structure.charge)  # a bare framework's (see bare_framework)
     if hop.vacancy_index is not None:
         removed = cell[hop.vacancy_index]
         oxidation = getattr(removed.specie, "oxi_state", None) or _common_oxidation(removed)
-        charge = -float(oxidation) if background_charge else 0.0
+        charge -= float(oxidation) if background_charge else 0.0
         cell.remove_sites([hop.vacancy_index])
     cells = []
     for point in hop.path_frac:
@@ -318,6 +319,36 @@ def end_points(structure: Structure, hop: Hop, background_charge: bool = False) 
         )
         cells.append(Structure.from_sites(image.sites, charge=charge))
     return cells
+
+
+def bare_framework(
+    structure: Structure, hop: Hop, anions: tuple[str, ...] | None = None
+) -> tuple[Structure, Hop]:
+    """The hop's ion alone in the anion framework of ``structure`` (every other cation removed)
+    and the hop in that cell; the cell carries the charge of the ion and the anions (common
+    oxidation states), which periodic DFT codes neutralise with a uniform background.
+
+    anions: framework species (default: the most electronegative element).
+    """
+    if hop.vacancy_index is not None:
+        raise ValueError(
+            f"The bare framework keeps one {hop.ion} ion, so a vacancy hop cannot run in it; "
+            "use mechanism: interstitial with framework: bare."
+        )
+    anions = anions or (max(structure.composition, key=lambda el: el.X).symbol,)
+    keep = [
+        i
+        for i, site in enumerate(structure)
+        if i == hop.moving_index or site.specie.symbol in anions
+    ]
+    charge = sum(
+        min(structure[i].specie.common_oxidation_states)
+        if structure[i].specie.symbol in anions
+        else _common_oxidation(structure[i])
+        for i in keep
+    )
+    cell = Structure.from_sites([structure[i] for i in keep], charge=float(charge))
+    return cell, dataclasses.replace(hop, moving_index=keep.index(hop.moving_index))
 
 
 def _common_oxidation(site) -> int:
@@ -369,6 +400,8 @@ class HopSelection:
     paths: keep only these path labels (e.g. ['Oct-Tet-Oct']); None keeps all.
     max_hops: the shortest (path label, length) groups kept (per path label when ``paths`` is
         given), each with every symmetry-distinct hop in it.
+    framework: "host" (the hop in the whole cell) or "bare" (the ion alone in the host's
+        anion framework, charged; see ``bare_framework``): interstitial hops only.
     """
 
     host: str
@@ -379,13 +412,27 @@ class HopSelection:
     paths: tuple[str, ...] | None = None
     max_hops: int = 3
     max_length_a: float = 4.5
+    framework: Literal["host", "bare"] = "host"
+
+    def __post_init__(self):
+        if self.framework not in ("host", "bare"):
+            raise ValueError(
+                f"framework {self.framework!r} of the {self.ion} hops in {self.host} is "
+                "unknown; choose host or bare."
+            )
+        if self.framework == "bare" and self.mechanism != "interstitial":
+            raise ValueError(
+                f"framework: bare keeps one {self.ion} ion in {self.host}, so it needs "
+                "mechanism: interstitial; set it or use framework: host."
+            )
 
     @property
     def name(self) -> str:
         """Host name as stored in documents, e.g. 'Li3YCl6+In'."""
         host = Path(self.host).stem if "." in self.host else self.host
         dopant = self.substitution.split("->")[-1] if self.substitution else None
-        return f"{host}+{dopant}" if dopant else host
+        name = f"{host}+{dopant}" if dopant else host
+        return f"{name} bare" if self.framework == "bare" else name
 
     def cell(self) -> Structure:
         """The (doped) supercell the hops run in."""
@@ -433,6 +480,13 @@ class HopSelection:
                 f"the paths found are {labels}."
             )
         return kept
+
+    def neb_cells(self, cell: Structure) -> list[tuple[Structure, Hop]]:
+        """(cell, hop) of every selected hop: ``cell`` itself, or the hop's bare framework."""
+        hops = self.hops(cell)
+        if self.framework == "bare":
+            return [bare_framework(cell, hop) for hop in hops]
+        return [(cell, hop) for hop in hops]
 
 
 def hop_groups(hops: list[Hop], length_decimals: int = 1) -> list[list[Hop]]:

@@ -127,6 +127,10 @@ def read_campaign_file(path: str | Path) -> dict:
         _check_keys("migration: hops", hop if isinstance(hop, dict) else {}, HOP_KEYS, path)
         if not isinstance(hop, dict) or not {"host", "ion"} <= set(hop):
             raise ValueError(f"{path}: hop {hop!r} needs at least host and ion.")
+        try:  # its framework and mechanism agree
+            HopSelection(**{k: tuple(v) if isinstance(v, list) else v for k, v in hop.items()})
+        except ValueError as exc:
+            raise ValueError(f"{path}: {exc}") from None
     if "migration" in content and not migration.get("hops"):
         raise ValueError(f"{path}: the migration section needs a list of hops.")
     if "screen" in content:

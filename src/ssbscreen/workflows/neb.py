@@ -402,8 +402,7 @@ class NebMaker(Maker):
             store.connect()
         flows = []
         for selection in selections:
-            cell = selection.cell()
-            for hop in selection.hops(cell):
+            for cell, hop in selection.neb_cells(selection.cell()):
                 key = migration_key(cell, hop, self.settings(), provenance)
                 if store is not None and find_output(store, "migration", key) is not None:
                     continue
@@ -418,17 +417,21 @@ def vasp_neb_flow(
 
     A one-step hop relaxes both end points (ions only) and interpolates IDPP images between
     them (atomate2's NebFromEndpointsMaker); a path through intermediate holes runs the IDPP
-    band of the unrelaxed points, checked for overlapping atoms first.
+    band of the unrelaxed points, checked for overlapping atoms first. A charged ``host`` (a
+    bare framework) sets NELECT from its charge; VASP neutralises it with a uniform background.
     """
     engine.check_elements(host)
     points = end_points(host, hop)
+    maker = engine.neb_maker(relax_endpoints=len(points) == 2)
+    if points[0].charge:  # a charged cell (bare framework): NELECT from the cell's charge
+        for step in (maker.endpoint_relax_maker, maker.images_maker):
+            if step is not None:
+                step.input_set_generator.use_structure_charge = True
     if len(points) == 2:
-        flow = engine.neb_maker().make(
-            points, num_images=n_images, interpolation_method=NebInterpolation.IDPP
-        )
+        flow = maker.make(points, num_images=n_images, interpolation_method=NebInterpolation.IDPP)
     else:
         band = idpp_band(points, n_images, min_distance_a)
-        flow = Flow([engine.neb_maker(relax_endpoints=False).images_maker.make(band)])
+        flow = Flow([maker.images_maker.make(band)])
     flow.name = f"vasp neb {hop.ion} {hop.path_label}"
     return flow
 
