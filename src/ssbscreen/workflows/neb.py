@@ -281,7 +281,12 @@ def neb_document(
 
 
 def _checked_band(
-    points: list[Structure], labels, settings: dict, n_images: int, start_relax, end_relax
+    points: list[Structure],
+    labels: tuple[str, ...],
+    settings: dict,
+    n_images: int,
+    start_relax,
+    end_relax,
 ) -> tuple[BandResult, BandChecks]:
     """The relaxed band of n_images per step through ``points`` and its quality checks."""
     band = idpp_band(points, n_images, settings["min_distance_a"])
