@@ -428,6 +428,8 @@ def test_bare_framework_keeps_the_moving_ion_and_the_anions_and_charges_the_cell
         assert cell.composition.as_dict() == {"In": 1, "Cl": n_cl}
         assert cell[hop.moving_index].specie.symbol == "In"
         assert cell.charge == 3 - n_cl  # In3+ and Cl-, neutralised by the background
+        free = [any(flags) for flags in cell.site_properties["selective_dynamics"]]
+        assert free == [i == hop.moving_index for i in range(len(cell))]  # the anions stay
         points = end_points(cell, hop)
         assert all(p.charge == cell.charge for p in points)
         assert np.allclose(points[0][hop.moving_index].frac_coords, hop.path_frac[0])
@@ -449,3 +451,28 @@ def test_campaign_file_refuses_a_bare_framework_vacancy_hop(tmp_path):
     path.write_text("migration:\n  hops: [{host: Li3YCl6, ion: Li, framework: naked}]\n")
     with pytest.raises(ValueError, match="choose host or bare"):
         read_campaign_file(path)
+
+
+def test_a_bare_framework_band_moves_only_the_ion():
+    from types import SimpleNamespace
+
+    from ssbscreen.workflows.engines import MLIPEngine
+    from ssbscreen.workflows.neb import NebMaker, _hop_dict, neb_document
+
+    selection = HopSelection(
+        "Li3YCl6", "In", "interstitial", (1, 1, 2), "3Li->In", ("Oct-Tet-Oct",), 1, 4.5, "bare"
+    )
+    cell, hop = selection.neb_cells(selection.cell())[0]
+    points = end_points(cell, hop)
+    relaxed = [
+        SimpleNamespace(output=SimpleNamespace(structure=p, energy=0.0), is_force_converged=True)
+        for p in (points[0], points[-1])
+    ]
+    settings = NebMaker(n_images=1, max_steps=3, rerun_under_resolved=False).settings()
+    provenance = MLIPEngine().provenance().model_dump()
+    doc = neb_document.original(*relaxed, points, _hop_dict(hop), "x", "key", settings, provenance)
+    assert doc.state == "successful" and doc.cell_charge == cell.charge
+    anions = [i for i in range(len(cell)) if i != hop.moving_index]
+    for image in doc.images:  # IDPP moves every atom; the band puts the anions back and keeps them
+        assert np.allclose(image.frac_coords[anions], cell.frac_coords[anions])
+    assert not np.allclose(doc.images[1][hop.moving_index].frac_coords, hop.path_frac[0])

@@ -315,7 +315,11 @@ def end_points(structure: Structure, hop: Hop, background_charge: bool = False) 
     for point in hop.path_frac:
         image = cell.copy()
         image.replace(
-            moving, image[moving].species, coords=np.array(point), coords_are_cartesian=False
+            moving,
+            image[moving].species,
+            coords=np.array(point),
+            coords_are_cartesian=False,
+            properties=image[moving].properties,
         )
         cells.append(Structure.from_sites(image.sites, charge=charge))
     return cells
@@ -326,7 +330,9 @@ def bare_framework(
 ) -> tuple[Structure, Hop]:
     """The hop's ion alone in the anion framework of ``structure`` (every other cation removed)
     and the hop in that cell; the cell carries the charge of the ion and the anions (common
-    oxidation states), which periodic DFT codes neutralise with a uniform background.
+    oxidation states), which periodic DFT codes neutralise with a uniform background. The
+    anions are held fixed (``selective_dynamics``: ASE constraints, VASP's POSCAR flags): freed
+    of their cations they would not keep the host's shape.
 
     anions: framework species (default: the most electronegative element).
     """
@@ -347,7 +353,13 @@ def bare_framework(
         else _common_oxidation(structure[i])
         for i in keep
     )
-    cell = Structure.from_sites([structure[i] for i in keep], charge=float(charge))
+    cell = Structure(
+        structure.lattice,
+        [structure[i].species for i in keep],
+        [structure[i].frac_coords for i in keep],
+        charge=float(charge),
+        site_properties={"selective_dynamics": [[i == hop.moving_index] * 3 for i in keep]},
+    )
     return cell, dataclasses.replace(hop, moving_index=keep.index(hop.moving_index))
 
 

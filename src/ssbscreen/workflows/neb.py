@@ -233,13 +233,18 @@ def neb_document(
                 reason=f"the {role} relaxation did not reach its force threshold",
                 **common,
             )
-    start = _plain(start_relax.output.structure, via_points[0].charge)
-    end = _plain(end_relax.output.structure, via_points[0].charge)
+    start = _plain(start_relax.output.structure, via_points[0])
+    end = _plain(end_relax.output.structure, via_points[-1])
     moving = moving_index(hop)
     points = [start]
     for via in via_points[1:-1]:  # the start cell with the ion at each intermediate site
         point = start.copy()
-        point.replace(moving, point[moving].species, coords=via[moving].frac_coords)
+        point.replace(
+            moving,
+            point[moving].species,
+            coords=via[moving].frac_coords,
+            properties=point[moving].properties,
+        )
         points.append(point)
     points.append(end)
     labels = hop.site_labels
@@ -289,7 +294,10 @@ def _checked_band(
     end_relax,
 ) -> tuple[BandResult, BandChecks]:
     """The relaxed band of n_images per step through ``points`` and its quality checks."""
-    band = idpp_band(points, n_images, settings["min_distance_a"])
+    band = [
+        _plain(image, points[0])
+        for image in idpp_band(points, n_images, settings["min_distance_a"])
+    ]
     result = relax_band(
         band,
         band_evaluator(mlip_engine_from_settings(settings["engine"])),
@@ -309,13 +317,20 @@ def _checked_band(
     return result, checks
 
 
-def _plain(structure: Structure, charge: float) -> Structure:
-    """A relaxed structure without site properties (forces, magmoms) and with the cell charge."""
+def _plain(structure: Structure, like: Structure) -> Structure:
+    """A structure with the charge and fixed atoms of ``like`` (at like's positions: IDPP
+    moves every atom) and no other site properties (forces, magmoms)."""
+    coords = structure.frac_coords.copy()
+    flags = like.site_properties.get("selective_dynamics")
+    if flags is not None:
+        fixed = ~np.array(flags, dtype=bool).any(axis=1)
+        coords[fixed] = like.frac_coords[fixed]
     return Structure(
         structure.lattice,
         structure.species,
-        structure.frac_coords,
-        charge=charge,
+        coords,
+        charge=like.charge,
+        site_properties=None if flags is None else {"selective_dynamics": flags},
     )
 
 
