@@ -133,6 +133,7 @@ def test_bad_input_exit_2_and_nothing_written(tmp_path, capsys, args, needle):
     assert main([*args, "--store", uri]) == 2
     err = capsys.readouterr().err.strip()
     assert needle in err and "\n" not in err
+    assert not (tmp_path / "store").exists()  # no empty store folder either
     store = build_job_store(uri)
     store.connect()
     assert store.count() == 0
@@ -145,20 +146,20 @@ def test_malformed_cif_exit_2(tmp_path, capsys):
     assert "bad.cif" in capsys.readouterr().err
 
 
-def test_json_answer_stays_json_while_a_model_loads_and_relaxes(tmp_path, capsys):
+def test_json_answer_stays_json_while_a_model_loads_and_relaxes(tmp_path, capsys, monkeypatch):
     """A fresh model load prints its banner (CHGNet: "CHGNet v0.3.0 initialized ..."): it goes
-    to stderr, the answer alone to stdout."""
-    from ssbscreen.workflows.batched import chgnet_model
-    from ssbscreen.workflows.engines import potential_calculator
+    to the log, the answer alone to stdout."""
+    from ssbscreen.cli import LOG_FILE
+    from ssbscreen.workflows.engines import loaded_calculator
 
+    monkeypatch.chdir(tmp_path)
     cif = tmp_path / "LiF.cif"  # not in the reference set: relaxed on first use
     Structure.from_spacegroup(
         "Fm-3m", Lattice.cubic(4.1), ["Li", "F"], [[0, 0, 0], [0.5, 0.5, 0.5]]
     ).to(filename=str(cif))
-    potential_calculator.cache_clear()
-    chgnet_model.cache_clear()
+    loaded_calculator.cache_clear()
     assert main(["hull", str(cif), "--json", "--store", f"embedded://{tmp_path / 'store'}"]) == 0
     captured = capsys.readouterr()
     # relaxed, it is the set's rock-salt LiF: on the hull within 1 meV/atom
     assert json.loads(captured.out)["e_above_hull_ev_per_atom"] == pytest.approx(0, abs=1e-3)
-    assert "CHGNet" in captured.err  # the banner was printed, on stderr
+    assert "CHGNet v" in (tmp_path / LOG_FILE).read_text()  # the banner was printed, to the log

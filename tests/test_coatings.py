@@ -91,6 +91,12 @@ def test_rows_physics(reference, screen):
         # Li open at 4.3 V: at least as negative as without exchange (the closed reaction is
         # one of the open ones, per non-Li atom instead of per atom: a larger magnitude)
         assert energies[2] <= energies[0] + 1e-9 and energies[3] <= energies[1] + 1e-9
+        # the mutual part at the voltage: what mixing adds, never more than the total, <= 0
+        for total, mutual in (
+            (energies[2], row.mutual_with_cathode_at_voltage_ev_per_atom),
+            (energies[3], row.mutual_with_electrolyte_at_voltage_ev_per_atom),
+        ):
+            assert total - 1e-9 <= mutual <= 1e-9
     by_formula = {row.formula: row for row in screen.rows}
     for stable in ("LiF", "Li3PO4", "LiNbO3", "LiCl"):  # on the hull of the set: exactly 0
         assert by_formula[stable].e_above_hull_ev_per_atom == 0.0
@@ -116,8 +122,8 @@ def test_filters_and_ranking_rule(screen):
         if at_voltage:
             return round(
                 min(
-                    row.reaction_with_cathode_at_voltage_ev_per_atom,
-                    row.reaction_with_electrolyte_at_voltage_ev_per_atom,
+                    row.mutual_with_cathode_at_voltage_ev_per_atom,
+                    row.mutual_with_electrolyte_at_voltage_ev_per_atom,
                 ),
                 6,
             )
@@ -133,11 +139,13 @@ def test_filters_and_ranking_rule(screen):
             continue
         assert worse(a, False) >= worse(b, False)  # least negative first
         if worse(a, False) == worse(b, False):
+            ties += 1
             assert worse(a, True) >= worse(b, True)
             if worse(a, True) == worse(b, True):
-                ties += 1
                 assert a.formula < b.formula
-    assert ties > 0  # e.g. LiF and LiYF4, Li3PO4 and LiCl: the order is the formulas'
+    # e.g. LiYF4 and LiF (0 and -14.4 meV/atom chemically, Li6PS5Cl's own decomposition): the
+    # mutual energies at 4.3 V rank them, not their formulas
+    assert ties > 0
 
 
 def test_ranking_does_not_depend_on_the_order_of_the_candidates(reference, named, screen):
@@ -158,6 +166,8 @@ def test_reactions_equal_one_by_one(reference, named, screen):
                 assert getattr(row, f"reaction_with_{name}{suffix}_ev_per_atom") == pytest.approx(
                     alone.reaction_energy_ev_per_atom, abs=1e-9
                 )
+            mutual = getattr(row, f"mutual_with_{name}_at_voltage_ev_per_atom")
+            assert mutual == pytest.approx(alone.mutual.reaction_energy_ev_per_atom, abs=1e-9)
 
 
 def _answer(capsys, args):
@@ -205,6 +215,9 @@ def _check_against_single_answers(capsys, store, cathode, electrolyte, voltage, 
             )
             assert row[f"reaction_with_{name}_at_voltage_ev_per_atom"] == pytest.approx(
                 at_voltage["reaction_energy_ev_per_atom"], abs=1e-6
+            )
+            assert row[f"mutual_with_{name}_at_voltage_ev_per_atom"] == pytest.approx(
+                at_voltage["mutual_reaction_energy_ev_per_atom"], abs=1e-6
             )
             assert at_voltage["reference_set"] == answer["reference_set"]
     return answer

@@ -12,11 +12,12 @@ from ssbscreen.store import build_job_store
 
 
 def _refused(tmp_path, capsys, args, needle):
-    """main(args) exits 2 with one line naming ``needle`` and leaves the store empty."""
+    """main(args) exits 2 with one line naming ``needle`` and leaves no store folder."""
     uri = f"embedded://{tmp_path / 'store'}"
     assert main([*args, "--store", uri]) == 2
     err = capsys.readouterr().err.strip()
     assert needle in err and "\n" not in err and "Traceback" not in err, err
+    assert not (tmp_path / "store").exists()
     store = build_job_store(uri)
     store.connect()
     assert store.count() == 0
@@ -174,3 +175,110 @@ def test_the_users_own_entry_answers_for_a_library_phase_of_its_formula(tmp_path
     assert answer["e_above_hull_ev_per_atom"] == pytest.approx(0.0)
     assert main(["query", "calculation", "--store", uri, "--json"]) == 0
     assert json.loads(capsys.readouterr().out) == []  # nothing was relaxed
+
+
+def _one_line_exit_2(args, capsys, needle):
+    """main(args) exits 2 with one line naming ``needle``, nothing on stdout."""
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert needle in err and "\n" not in err and captured.out == "", err
+
+
+@pytest.mark.parametrize(
+    ("damaged_file", "garbage"),
+    [("ssbscreen/outputs.collection", b"\x00garbage" * 100), ("monty.storage.cfg", b"[[x")],
+)
+def test_a_damaged_embedded_store_is_named_and_left_as_it_is(
+    tmp_path, capsys, damaged_file, garbage
+):
+    folder = tmp_path / "store"
+    uri = f"embedded://{folder}"
+    assert main(["hull", "LiCl", "--store", uri]) == 0
+    capsys.readouterr()
+    (folder / damaged_file).write_bytes(garbage)
+    files = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    _one_line_exit_2(["hull", "LiF", "--store", uri], capsys, f"{folder} is damaged")
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == files
+
+
+def test_an_embedded_store_path_that_is_a_file_is_refused(tmp_path, capsys):
+    path = tmp_path / "results.txt"
+    path.write_text("notes")
+    _one_line_exit_2(["hull", "LiCl", "--store", f"embedded://{path}"], capsys, "names a file")
+    assert path.read_text() == "notes"
+
+
+@pytest.mark.parametrize(
+    "uri", ["mongodb://host:notaport", "mongodb:///ssbscreen", "mongodb://host/?unknownoption=1"]
+)
+def test_a_mongodb_uri_pymongo_rejects_is_refused(tmp_path, capsys, monkeypatch, uri):
+    monkeypatch.chdir(tmp_path)
+    _one_line_exit_2(["hull", "LiCl", "--store", uri], capsys, "is not a valid MongoDB URI")
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("phase", "needle"),
+    [("L" * 10_000, "10000 characters"), ("Li\x1b[31mCl", "control characters")],
+)
+def test_phase_names_that_cannot_be_names_are_refused(tmp_path, capsys, phase, needle):
+    _refused(tmp_path, capsys, ["hull", phase], needle)
+    assert len(capsys.readouterr().err) < 300
+
+
+@pytest.mark.parametrize(
+    ("screen", "needle"),
+    [
+        ("hulls: [5]", "The phase 5 (int) is not a name"),
+        ("hulls: [[LiCl, LiF]]", "(list) is not a name"),
+        ("windows: [{LiCl: 1}]", "(dict) is not a name"),
+        ("reactions: [[LiCl, 3.5, null]]", "(float) is not a name"),
+        ("scans: [[null, LiF, 1, 2]]", "(NoneType) is not a name"),
+        ("matrix: {coatings: [7], cathodes: [LiCoO2], electrolytes: [LiCl]}", "(int)"),
+        ("hulls: LiCl", "`hulls:` must be a list"),
+        ("windows: LiF", "`windows:` must be a list"),
+        ("matrix: {coatings: LiF, cathodes: [LiCoO2], electrolytes: [LiCl]}", "`coatings:`"),
+        ("hulls: [LiCl]\n  temperatures_k: 300", "`temperatures_k:` must be a list"),
+    ],
+)
+def test_campaign_files_with_phases_that_are_not_names_are_refused(
+    tmp_path, capsys, screen, needle
+):
+    path = tmp_path / "campaign.yaml"
+    path.write_text(f"name: c\nscreen:\n  {screen}\n")
+    _refused(tmp_path, capsys, ["run", str(path)], needle)
+
+
+@pytest.mark.parametrize(
+    ("section", "needle"),
+    [
+        ("doping:\n  host: 5\n  substitution: 3Li->In", "(int) is not a name"),
+        ("doping:\n  host: Li3YCl6\n  substitution: 3Li->In\n  supercell: 112", "`supercell:`"),
+        ("migration:\n  hops: [{host: Li3InCl6, ion: Li, paths: Oct-Oct}]", "`paths:`"),
+        ("migration:\n  hops: Li3InCl6", "`hops:` must be a list"),
+        ("doping: Li3YCl6", "`doping:` must be a mapping"),
+    ],
+)
+def test_doping_and_migration_sections_of_the_wrong_shape_are_refused(
+    tmp_path, capsys, section, needle
+):
+    path = tmp_path / "campaign.yaml"
+    path.write_text(f"name: c\n{section}\n")
+    _refused(tmp_path, capsys, ["run", str(path)], needle)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["react", "LiCl", "LiF", "--plot", "x.txt"],
+        ["react", "LiCl", "LiF", "Li3PO4", "--plot", "x.png"],
+        ["scan", "LiCl", "LiF", "--from", "1", "--to", "2", "--plot", "x"],
+        ["screen", "coatings", "--cathode", "LiCl", "--electrolyte", "LiF", "--plot", "x.txt"],
+    ],
+)
+def test_a_plot_that_cannot_be_drawn_is_refused_before_anything_is_computed(
+    tmp_path, capsys, monkeypatch, args
+):
+    monkeypatch.chdir(tmp_path)
+    _refused(tmp_path, capsys, args, "--plot")

@@ -67,3 +67,27 @@ def test_causes_are_recorded_in_a_flow_that_reads_outputs_of_an_earlier_run(tmp_
     run_flow_locally(flow, store, allow_external_references=True)
     store.connect()
     assert "(LiCl relax: RuntimeError" in find_output(store, "calculation", "key-LiCl")["reason"]
+
+
+@job
+def depends_on(value) -> None:
+    """A job that needs ``value`` (skipped when the job giving it failed)."""
+
+
+def test_the_progress_bar_counts_the_jobs_that_ran(tmp_path):
+    """A failed job counts as done; a job skipped after it leaves the total, so a finished run
+    reads N/N; the bar also shows the elapsed time and a job's name."""
+    import io
+    import re
+
+    from ssbscreen.workflows.local import progress_bar
+
+    store = build_job_store(f"embedded://{tmp_path / 'store'}")
+    failing = relaxation_that_diverges("LiCl")
+    failing.name = "LiCl relax"
+    finishing = relaxation_that_finishes("LiF")
+    finishing.name = "LiF relax"
+    stream = io.StringIO()
+    with progress_bar(stream):
+        run_flow_locally(Flow([failing, depends_on(failing.output), finishing]), store)
+    assert re.fullmatch(r"jobs \S+ 2/2 \d+:\d\d:\d\d Li(Cl|F) relax", stream.getvalue().strip())

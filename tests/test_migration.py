@@ -441,16 +441,21 @@ def test_bare_framework_keeps_the_moving_ion_and_the_anions_and_charges_the_cell
         HopSelection("Li3YCl6", "Li", framework="bare")
 
 
-def test_campaign_file_refuses_a_bare_framework_vacancy_hop(tmp_path):
-    from ssbscreen.workflows.campaign_file import read_campaign_file
+def test_campaign_file_refuses_a_bare_framework_vacancy_hop(tmp_path, capsys):
+    from ssbscreen.cli import main
 
     path = tmp_path / "c.yaml"
-    path.write_text("migration:\n  hops: [{host: Li3YCl6, ion: Li, framework: bare}]\n")
-    with pytest.raises(ValueError, match=r"c\.yaml: framework: bare keeps one Li ion"):
-        read_campaign_file(path)
-    path.write_text("migration:\n  hops: [{host: Li3YCl6, ion: Li, framework: naked}]\n")
-    with pytest.raises(ValueError, match="choose host or bare"):
-        read_campaign_file(path)
+    uri = f"embedded://{tmp_path / 'store'}"
+    for hop, needle in (
+        ("{host: Li3YCl6, ion: Li, framework: bare}", "framework: bare keeps one Li ion"),
+        ("{host: Li3YCl6, ion: Li, framework: naked}", "choose host or bare"),
+    ):
+        path.write_text(f"name: c\nmigration:\n  hops: [{hop}]\n")
+        capsys.readouterr()
+        assert main(["run", str(path), "--store", uri]) == 2
+        err = capsys.readouterr().err.strip()
+        assert needle in err and str(path) in err and "\n" not in err, err
+        assert not (tmp_path / "store").exists()
 
 
 def test_a_bare_framework_band_moves_only_the_ion():

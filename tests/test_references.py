@@ -95,3 +95,23 @@ def test_missing_reference_set_names_the_build_command():
 def test_uncovered_element_is_named():
     with pytest.raises(ValueError, match="Xe"):
         offline_reference_set("chgnet").in_chemsys({"Li", "Xe"})
+
+
+def test_a_build_with_failed_phases_exits_1_naming_them(tmp_path, monkeypatch, capsys):
+    """The file is written with the phases that succeeded; the failed ones are named and the
+    exit status says the set is incomplete."""
+    import ssbscreen.workflows.reference_set as reference_set
+    from ssbscreen.cli import main
+
+    def build(engine, store, out, only=None):
+        out.write_text("{}")
+        return {"entries": [{"phase": "LiCl"}], "failed": {"Li2O": "the relaxation diverged"}}
+
+    monkeypatch.setattr(reference_set, "build_reference_set", build)
+    out = tmp_path / "refs.json.gz"
+    args = ["references", "build", "--only", "LiCl", "Li2O", "--out", str(out)]
+    assert main([*args, "--store", f"embedded://{tmp_path / 'store'}"]) == 1
+    captured = capsys.readouterr()
+    assert f"wrote 1 entries to {out}" in captured.out
+    assert "failed: Li2O: the relaxation diverged" in captured.err
+    assert "warning: 1 phase(s) could not be computed" in captured.err

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -226,3 +227,179 @@ def test_mongo_collection_roundtrip(mongo_uri, monkeypatch, tmp_path):
     assert sorted(d["value"] for d in again.query({}, ["value"])) == [1.5, 2.5]
     assert again._collection.database.name == mongo_uri.rsplit("/", 1)[1]
     again.close()
+
+
+# --- embedded indexes --------------------------------------------------------------------
+
+TRICKY_OUTPUTS = [
+    {"uuid": "u1", "index": 1, "output": {"kind": "calculation", "key": "a", "formula": "LiCl"}},
+    {
+        "uuid": "u2",
+        "index": 2,
+        "output": [{"kind": "doping", "key": "b", "host": "Y"}, {"kind": "doping", "host": "LiCl"}],
+    },
+    {"uuid": "u3", "index": 1.0, "output": {"kind": "reaction", "phases": ["LiCl", "Li2S"]}},
+    {"uuid": "u4", "index": True, "output": {"kind": "calculation", "key": 7, "formula": None}},
+    {"uuid": "u5", "output": {"kind": ["calculation", "hull"], "formula": {"nested": "LiCl"}}},
+    {"uuid": "u6", "index": 3, "output": {"kind": "calculation", "key": "7", "formula": "LiCl"}},
+    {"uuid": "u7", "index": 4, "output": [[{"kind": "calculation", "formula": "LiCl"}]]},
+    {"uuid": "u8", "index": 5, "output": {"kind": "calculation", "formula": "LiCl"}},
+]
+TRICKY_QUERIES = [
+    {"output.formula": "LiCl"},
+    {"output.formula": "Li2S"},
+    {"output.kind": "calculation"},
+    {"index": 1},
+    {"index": {"$in": [1, 2]}},
+    {"index": True},
+    {"output.host": "LiCl"},
+    {"output.phases": "LiCl"},
+    {"output.key": 7},
+    {"output.key": "7"},
+    {"output.0.kind": "doping"},
+    {"output.kind": {"$eq": "hull"}},
+    {"$or": [{"output.phases": {"$in": ["Li2S"]}}, {"output.host": "LiCl"}]},
+    {"$and": [{"output.kind": "calculation"}, {"output.formula": "LiCl"}]},
+    {"output.kind": "calculation", "output.formula": {"$ne": "LiCl"}},
+    {"output.formula": {"nested": "LiCl"}},
+    {"output.formula": None},
+    {"uuid": {"$regex": "^u[12]$"}},
+]
+TRICKY_FIELDS = ("uuid", "index", "output.kind", "output.key", "output.formula", "output.host")
+TRICKY_FIELDS += ("output.phases", "output.0.kind")
+
+
+def _monty_collection(folder, storage: str, fields=()):
+    from montydb import MontyClient, set_storage
+
+    from ssbscreen.store.indexed_sqlite import collection_file, ensure_index_fields
+
+    set_storage(str(folder), storage=storage, use_bson=True)
+    collection = MontyClient(str(folder))["db"]["outputs"]
+    if fields:
+        collection.database.create_collection("outputs")
+        ensure_index_fields(collection_file(folder, "db", "outputs"), fields)
+    return collection
+
+
+def test_index_lookups_answer_as_a_full_scan(tmp_path):
+    """Arrays on the way and at the end, ints and floats, bools, None, nested documents,
+    $in/$or/$and/$regex: the indexed engine returns what MontyDB's full scan returns."""
+    from ssbscreen.store.indexed_sqlite import ENGINE
+
+    indexed = _monty_collection(tmp_path / "indexed", ENGINE, TRICKY_FIELDS)
+    scanned = _monty_collection(tmp_path / "scanned", "sqlite")
+    for collection in (indexed, scanned):
+        collection.insert_many([dict(doc) for doc in TRICKY_OUTPUTS])
+    indexed.update_one({"uuid": "u6"}, {"$set": {"output.formula": "Li2S"}})  # re-indexed
+    indexed.delete_one({"uuid": "u8"})  # leaves the index
+    scanned.update_one({"uuid": "u6"}, {"$set": {"output.formula": "Li2S"}})
+    scanned.delete_one({"uuid": "u8"})
+    for query in TRICKY_QUERIES:
+        found = sorted(doc["uuid"] for doc in indexed.find(query))
+        assert found == sorted(doc["uuid"] for doc in scanned.find(query)), query
+    assert sorted(d["uuid"] for d in indexed.find({"output.formula": "LiCl"})) == ["u1"]
+
+
+def test_index_reads_only_the_matching_documents(tmp_path, monkeypatch):
+    """The lookup takes the most selective condition (here the formula, not the kind that
+    more than ``PROBE_ROWS`` documents share) and decodes only its documents."""
+    from ssbscreen.store.indexed_sqlite import ENGINE, PROBE_ROWS, IndexedSQLiteCursor
+
+    collection = _monty_collection(tmp_path, ENGINE, TRICKY_FIELDS)
+    filler = [
+        {"uuid": f"f{i}", "index": 1, "output": {"kind": "calculation", "formula": "Li2O"}}
+        for i in range(PROBE_ROWS + 200)
+    ]
+    collection.insert_many(filler + [dict(doc) for doc in TRICKY_OUTPUTS])
+    decoded = []
+    original = IndexedSQLiteCursor._decode_doc
+    monkeypatch.setattr(
+        IndexedSQLiteCursor,
+        "_decode_doc",
+        lambda self, raw: decoded.append(1) or original(self, raw),
+    )
+    found = collection.find({"output.kind": "calculation", "output.formula": "LiCl"})
+    assert sorted(d["uuid"] for d in found) == ["u1", "u6", "u8"]
+    assert len(decoded) < 10
+    decoded.clear()
+    list(collection.find({"output.formula": {"$exists": True}}))  # no lookup: a full scan
+    assert len(decoded) == len(filler) + len(TRICKY_OUTPUTS)
+
+
+def test_store_of_plain_montydb_is_indexed_on_open(tmp_path):
+    """A store written before issue 25 (MontyDB's SQLite engine) keeps its data, is indexed
+    when ssbscreen opens it, and the plain engine can no longer write to it unnoticed."""
+    from maggma.stores import MontyStore
+
+    from ssbscreen.store.indexed_sqlite import ENGINE
+
+    folder = tmp_path / "old"
+    folder.mkdir()
+    old = MontyStore(
+        "outputs", database_path=str(folder), database_name="ssbscreen", storage="sqlite"
+    )
+    old.connect()
+    old.update([dict(doc, index=1) for doc in TRICKY_OUTPUTS[:2]], key=["uuid", "index"])
+    old.close()
+    store = build_job_store(f"embedded://{folder}")
+    store.connect()
+    assert (folder / ".monty.storage").read_text().strip() == ENGINE
+    assert [d["uuid"] for d in store.query({"output.formula": "LiCl"}, ["uuid"])] == ["u1"]
+    assert store.docs_store.count({"uuid": "u2", "index": 1}) == 1
+    store.close()
+    old.connect(force_reset=True)  # maggma's MontyStore sets the plain engine back
+    with pytest.raises(sqlite3.OperationalError, match="ssb_index_values"):
+        old.update([{"uuid": "u9", "index": 1}], key=["uuid", "index"])
+    old.close()
+
+
+def test_embedded_writes_read_only_the_matching_documents(tmp_path, monkeypatch):
+    """jobflow's upsert on (uuid, index) and a removal look their documents up in the index
+    (MontyDB's own updates decode every document of the collection)."""
+    from ssbscreen.store.indexed_sqlite import IndexedSQLiteCursor
+
+    store = build_job_store(f"embedded://{tmp_path}")
+    store.connect()
+    filler = [{"uuid": f"f{i}", "index": 1, "output": {"kind": "calculation"}} for i in range(300)]
+    store.docs_store._collection.insert_many(filler)
+    decoded = []
+    original = IndexedSQLiteCursor._decode_doc
+    monkeypatch.setattr(
+        IndexedSQLiteCursor,
+        "_decode_doc",
+        lambda self, raw: decoded.append(1) or original(self, raw),
+    )
+    store.update({"uuid": "f7", "index": 1, "output": {"kind": "hull"}}, key=["uuid", "index"])
+    store.update({"uuid": "new", "index": 1, "output": {"kind": "hull"}}, key=["uuid", "index"])
+    store.docs_store.remove_docs({"uuid": "f8"})
+    assert len(decoded) < 10
+    assert store.count({"output.kind": "hull"}) == 2 and store.count() == 300
+    store.close()
+
+
+def test_embedded_reaction_formula_query_reads_only_its_reactions(tmp_path, monkeypatch):
+    """``query reaction --formula`` looks in the phases (an ``$or`` over the phase fields):
+    the index answers it, so only the reactions with that phase are decoded."""
+    from ssbscreen.store import query_outputs
+    from ssbscreen.store.indexed_sqlite import IndexedSQLiteCursor
+
+    store = build_job_store(f"embedded://{tmp_path}")
+    store.connect()
+    reactions = [
+        {"uuid": f"r{i}", "index": 1, "output": {"kind": "reaction", "key": f"r{i}"}}
+        for i in range(300)
+    ]
+    for i, doc in enumerate(reactions):
+        doc["output"]["phases"] = ["Li3InCl6", "LiCoO2"] if i == 7 else ["Li6PS5Cl", "LiNbO3"]
+    store.docs_store._collection.insert_many(reactions)
+    decoded = []
+    original = IndexedSQLiteCursor._decode_doc
+    monkeypatch.setattr(
+        IndexedSQLiteCursor,
+        "_decode_doc",
+        lambda self, raw: decoded.append(1) or original(self, raw),
+    )
+    assert [d["key"] for d in query_outputs(store, "reaction", formula="Li3InCl6")] == ["r7"]
+    assert len(decoded) == 1
+    store.close()

@@ -129,7 +129,7 @@ def test_query_filters_mongo_same_answers_and_indexes(mongo_uri, capsys):
         mp_indexed = {k for i in db["mp_entries"].index_information().values() for k, _ in i["key"]}
     for field in ("output.kind", "output.formula", "output.chemsys", "output.campaign"):
         assert field in indexed
-    assert {"output.provenance.engine", "output.provenance.model"} <= indexed
+    assert {"output.provenance.engine", "output.provenance.model", "output.phases"} <= indexed
     assert {"cache_id", "chemsys"} <= mp_indexed
     plan = build_job_store(uri).docs_store
     plan.connect()
@@ -220,6 +220,49 @@ def test_store_copy_embedded_to_mongo_without_duplicates(tmp_path, mongo_uri, mo
     licl = next(e for e in entries if e.entry_id == "mp-22905")
     assert diagram.get_e_above_hull(licl) == pytest.approx(0.0)
     assert diagram.get_form_energy_per_atom(licl) == pytest.approx(-3.7 + (1.9 + 1.8) / 2)
+
+
+def _all_documents(uri: str) -> dict[str, list[dict]]:
+    """Every output and data document of a store, without ``_id``, in a stable order."""
+    store = build_job_store(uri)
+    store.connect()
+    try:
+        stores = {"outputs": store.docs_store, "data": store.additional_stores["data"]}
+        return {
+            name: sorted(
+                ({k: v for k, v in d.items() if k != "_id"} for d in s.query({})),
+                key=lambda d: json.dumps(d, sort_keys=True, default=str),
+            )
+            for name, s in stores.items()
+        }
+    finally:
+        store.close()
+
+
+@pytest.mark.slow
+def test_store_copied_both_ways_compares_equal(tmp_path, mongo_uri):
+    from jobflow import job, run_locally
+
+    @job(data="big")
+    def big(n):
+        return {"kind": "big", "key": f"b{n}", "big": list(range(n)), "n": n}
+
+    laptop, back = f"embedded://{tmp_path / 'laptop'}", f"embedded://{tmp_path / 'back'}"
+    server = f"{mongo_uri}_both"
+    _fill(laptop)
+    big_job = big(300)
+    run_locally(big_job, store=build_job_store(laptop), ensure_success=True)
+    copy_store(laptop, server)
+    copy_store(server, back)
+    original = _all_documents(laptop)
+    assert len(original["outputs"]) == 9 and len(original["data"]) == 1
+    assert _all_documents(back) == original
+    assert _all_documents(server)["outputs"] == original["outputs"]
+    store = build_job_store(back)
+    store.connect()
+    assert [d["key"] for d in query_outputs(store, "big")] == ["b300"]
+    assert store.get_output(big_job.uuid, load=True)["big"][-1] == 299  # its data came back
+    store.close()
 
 
 def test_store_copy_to_itself_refused(tmp_path, capsys):
@@ -366,3 +409,46 @@ def test_two_processes_writing_lose_nothing(backend, tmp_path, request):
     assert len(docs) == 2 * n
     assert {d["key"] for d in docs} == {f"{t}-{i}" for t in "ab" for i in range(n)}
     assert all(d["value"] == int(d["key"].split("-")[1]) ** 2 for d in docs)
+
+
+KILLED_WRITER = textwrap.dedent(
+    """
+    import sys
+    from ssbscreen.store import build_job_store
+
+    store = build_job_store(sys.argv[1])
+    store.connect()
+    i = 0
+    while True:
+        output = {"kind": "calculation", "key": f"k{i}", "formula": "LiCl", "pad": "x" * 20000}
+        store.update({"uuid": f"u{i}", "index": 1, "output": output}, key=["uuid", "index"])
+        i += 1
+    """
+)
+
+
+@pytest.mark.slow
+def test_embedded_writer_killed_mid_write_leaves_index_and_documents_agreeing(tmp_path):
+    """SIGKILL during a stream of writes: the store opens, and every stored document is found
+    through the index by its uuid and its formula (document and index rows commit together)."""
+    import signal
+    import time
+
+    uri = f"embedded://{tmp_path / 'store'}"
+    proc = subprocess.Popen([sys.executable, "-c", KILLED_WRITER, uri], cwd=tmp_path)
+    store = build_job_store(uri)
+    store.connect()
+    deadline = time.monotonic() + 120
+    while store.docs_store.count({"output.kind": "calculation"}) < 30:
+        assert proc.poll() is None and time.monotonic() < deadline, "the writer did not write"
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    store.close()
+    store = build_job_store(uri)
+    store.connect()
+    scanned = {d["uuid"] for d in store.docs_store.query({"uuid": {"$regex": "^u"}}, ["uuid"])}
+    by_formula = {d["uuid"] for d in store.query({"output.formula": "LiCl"}, ["uuid"])}
+    assert len(scanned) >= 30 and by_formula == scanned
+    assert all(store.docs_store.count({"uuid": uuid, "index": 1}) == 1 for uuid in scanned)
+    store.close()

@@ -1,22 +1,28 @@
 """Command line: ``ssbscreen demo|structures|hull|...|run|query|table|store|submit|status``.
 
 Bad input gets one sentence on stderr and exit code 2; nothing is written to the store then.
+stdout carries only the answer; stderr a progress bar of the jobs computed, and messages; the
+libraries' logs, warnings and prints go to ``ssbscreen.log`` (with -v also to stderr).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import io
 import json
 import logging
 import os
 import sys
 import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+LOG_FILE = "ssbscreen.log"  # in the working directory: library logs, warnings and prints
+PRINTED_LOGGER = "printed"  # what libraries print instead of log
 NOISY_WARNINGS = (
     "logm result may be inaccurate",  # ASE's FrechetCellFilter, ~1e-13 errors
     "Converting a tensor with requires_grad=True",  # CHGNet
@@ -194,6 +200,11 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("--out", metavar="FILE", help="PNG file (default: neb-<id>.png)")
     plot.add_argument("--store", help="store URI")
 
+    report = sub.add_parser("report", help="one self-contained HTML page of stored results")
+    report.add_argument("campaign", nargs="?", metavar="FILE", help="only this campaign's results")
+    report.add_argument("--out", default="report.html", metavar="FILE", help="the .html page")
+    report.add_argument("--store", help="store URI")
+
     refs = sub.add_parser("references", help="reference sets: offline, or stored from MP")
     rsub = refs.add_subparsers(dest="references_command", required=True)
     build = rsub.add_parser(
@@ -295,34 +306,41 @@ def _run(campaign, store_uri) -> tuple[dict[str, list[dict]], bool]:
     plan = plan_campaign(campaign, store)  # validates input before anything is written
     if not plan.is_empty:
         campaign.engine.check_runnable()
-        print(f"computing {plan.n_jobs} job(s) ...", file=sys.stderr)
+        tell(f"computing {plan.n_jobs} job(s) ...")
     results = run_campaign(campaign, store)
     complete = True
     for kind, keys in plan.result_keys.items():
         if len(results[kind]) < len(keys):
             complete = False
-            print(
+            tell(
                 f"warning: {len(keys) - len(results[kind])} of {len(keys)} {kind} results "
                 "could not be computed; rerunning the same command computes only those.",
-                file=sys.stderr,
             )
             for failure in results["failures"]:
                 if failure["job"].split(" ")[0] == kind:
-                    print(f"  {failure['job']}: {failure['reason']}", file=sys.stderr)
+                    tell(f"  {failure['job']}: {failure['reason']}")
     return results, complete
 
 
 def _single(kind: str, args, campaign) -> int:
+    if getattr(args, "plot", None):
+        from ssbscreen.analysis.plots import check_figure_path
+
+        check_figure_path(args.plot)  # before anything is computed or stored
+        if kind == "reaction" and len(args.phases) != 2:
+            raise BadInput("--plot draws the mixing curve of two phases; give two phases.")
     results, _ = _run(campaign, args.store)
     temperature = getattr(args, "temperature", None)
     docs = [d for d in results[kind] if d.get("temperature_k") == temperature]
     if not docs:
         tried = results["calculation"] + results.get("phonon", [])
         failed = [c for c in tried if c["state"] != "successful"]
-        reason = failed[0]["reason"] if failed else "see the log above"
-        print(f"error: the {kind} could not be computed: {reason}.", file=sys.stderr)
+        reason = failed[0]["reason"] if failed else f"see {LOG_FILE}"
+        tell(f"error: the {kind} could not be computed: {reason}.")
         return 1
-    doc = docs[0]
+    from ssbscreen.analysis.tables import nominal_names, render
+
+    doc = nominal_names(docs[0])  # a disordered phase by its nominal formula, as in the tables
     if kind == "hull":
         out = {k: doc[k] for k in ("phase", "e_above_hull_ev_per_atom", "decomposition")}
     elif kind == "window":
@@ -360,8 +378,6 @@ def _single(kind: str, args, campaign) -> int:
     if args.json:
         say(json.dumps(out))
     else:
-        from ssbscreen.analysis.tables import render
-
         say(render(kind, docs))
     return 0
 
@@ -373,8 +389,6 @@ def _plot(kind: str, doc: dict, results: dict, args) -> Path:
 
     if kind == "scan":
         return plot_voltage_scan(doc, args.plot)
-    if len(doc["phases"]) != 2:
-        raise BadInput("--plot draws the mixing curve of two phases; give two phases.")
     spec = ReferenceSpec.from_options(args.references, args.model.lower(), args.mix_engines)
     calcs = {c["phase"]: c for c in results["calculation"]}
     elements = {"Li"}
@@ -399,6 +413,10 @@ def _screen_coatings(args) -> int:
     from ssbscreen.workflows.campaign import phase_structure
 
     voltage = voltage_vs_li(args.voltage)  # refuses nan, inf and voltages outside 0-10 V
+    if args.plot:
+        from ssbscreen.analysis.plots import check_figure_path
+
+        check_figure_path(args.plot)
     if not 0.0 <= args.max_ehull < float("inf"):
         raise BadInput(f"--max-ehull {args.max_ehull:g} must be a finite energy >= 0 eV/atom.")
     phases = {"--cathode": args.cathode, "--electrolyte": args.electrolyte}
@@ -426,7 +444,7 @@ def _screen_coatings(args) -> int:
     failed = [c for c in calculations.values() if c["state"] != "successful"]
     if failed:
         reason = f"{failed[0]['phase']} could not be computed: {failed[0]['reason']}"
-        print(f"error: {reason}.", file=sys.stderr)
+        tell(f"error: {reason}.")
         return 1
     cathode, electrolyte = (
         phase_entry(name, calculations.get(name), reference, campaign.reference.allow_mixing)
@@ -435,7 +453,7 @@ def _screen_coatings(args) -> int:
     start = time.perf_counter()
     screen = coating_screen(cathode, electrolyte, candidates, reference, voltage, args.max_ehull)
     seconds = time.perf_counter() - start
-    print(f"screened {len(candidates)} coatings in {seconds:.2f} s", file=sys.stderr)
+    tell(f"screened {len(candidates)} coatings in {seconds:.2f} s")
     hulls = {d["phase"]: d["e_above_hull_ev_per_atom"] for d in results["hull"]}
     rows = [{"rank": i, **row.as_dict()} for i, row in enumerate(screen.rows, start=1)]
     out = {
@@ -541,7 +559,7 @@ def _run_file(args) -> int:
             if value is not None
         }
         flow = doping_flow(content, overrides, store)
-        print(f"computing {len(flow.jobs)} job(s) ...", file=sys.stderr)
+        tell(f"computing {len(flow.jobs)} job(s) ...")
         run_flow_locally(flow, store)
         store.connect()
         name = content.get("name", "doping")
@@ -549,7 +567,7 @@ def _run_file(args) -> int:
         say(render("doping", docs))
     if "migration" in content:
         flow = migration_flow(content, store)
-        print(f"computing {len(flow.jobs)} NEB(s); finished ones are reused", file=sys.stderr)
+        tell(f"computing {len(flow.jobs)} NEB(s); finished ones are reused")
         if flow.jobs:
             run_flow_locally(flow, store)
         store.connect()
@@ -645,6 +663,56 @@ def _plot_stored(args) -> int:
     return 0
 
 
+def _report(args) -> int:
+    """`report [FILE] [--out report.html]`: tables, figures and provenance of stored results."""
+    from ssbscreen.analysis.report import REPORT_KINDS, report_html
+    from ssbscreen.store import build_job_store
+    from ssbscreen.store.config import (
+        embedded_path,
+        is_embedded,
+        redact_uri,
+        resolve_store_uri,
+    )
+    from ssbscreen.store.queries import stored_outputs
+    from ssbscreen.workflows.campaign_file import campaign_documents, read_campaign_file
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".html":
+        raise BadInput(f"--out {args.out} is not an .html file; give e.g. --out report.html.")
+    folder = out.resolve().parent
+    writable = os.access(out, os.W_OK) if out.exists() else os.access(folder, os.W_OK)
+    if not folder.is_dir() or out.is_dir() or not writable:
+        raise BadInput(f"--out {args.out} cannot be written; give a file in a writable folder.")
+    content = read_campaign_file(args.campaign) if args.campaign else None
+    uri = resolve_store_uri(args.store)
+    first = (
+        f"`ssbscreen run {args.campaign}`"
+        if content
+        else "`ssbscreen demo` or `ssbscreen run FILE`"
+    )
+    if is_embedded(uri) and not embedded_path(uri).exists():
+        raise BadInput(f"There is no store at {embedded_path(uri)} yet; run {first} first.")
+    store = build_job_store(uri)
+    store.connect()
+    if content is None:
+        documents, missing = {kind: stored_outputs(store, kind) for kind in REPORT_KINDS}, 0
+        title = "ssbscreen report: every result in the store"
+    else:
+        documents, missing = campaign_documents(content, store)
+        title = f"ssbscreen report: {content.get('name', Path(args.campaign).stem)}"
+    if not any(documents.values()):
+        where = f"of {args.campaign} " if content else ""
+        raise BadInput(f"The store holds no results {where}yet; run {first} first.")
+    notes = [f"Store: {redact_uri(uri)}. Computed nothing: every number is a stored document."]
+    if missing:
+        notes.append(f"{missing} result(s) of the campaign are not stored yet; run {first}.")
+        print(f"warning: {notes[-1]}", file=sys.stderr)
+    observed = ((content or {}).get("screen") or {}).get("observed_products")
+    out.write_text(report_html(documents, title, notes, observed))
+    say(out)
+    return 0
+
+
 def _references(args) -> int:
     from ssbscreen.analysis.references import (
         offline_reference_path,
@@ -686,8 +754,8 @@ def _references(args) -> int:
     content = build_reference_set(engine, build_job_store(args.store), out, args.only)
     say(f"wrote {len(content['entries'])} entries to {out}")
     for name, reason in content["failed"].items():
-        print(f"  failed: {name}: {reason}", file=sys.stderr)
-    return 0
+        tell(f"  failed: {name}: {reason}")
+    return _warn_failed(len(content["failed"]))
 
 
 def _references_from_mp(args, engine) -> int:
@@ -723,17 +791,21 @@ def _references_from_mp(args, engine) -> int:
         f"{report.n_entries} entries; use it with --references {report.name}"
     )
     for mid, distance in sorted(report.excluded.items(), key=lambda kv: kv[1]):
-        print(f"  left out: {mid} ({distance:.3f} eV/atom above MP's hull)", file=sys.stderr)
+        tell(f"  left out: {mid} ({distance:.3f} eV/atom above MP's hull)")
     for mid, reason in report.failed.items():
-        print(f"  failed: {mid}: {reason}", file=sys.stderr)
-    if report.failed:
-        print(
-            f"warning: {len(report.failed)} phase(s) could not be computed; rerunning the same "
-            "command computes only those.",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+        tell(f"  failed: {mid}: {reason}")
+    return _warn_failed(len(report.failed))
+
+
+def _warn_failed(n_failed: int) -> int:
+    """Exit status of a reference build: 1 with a warning when phases failed, else 0."""
+    if not n_failed:
+        return 0
+    tell(
+        f"warning: {n_failed} phase(s) could not be computed; rerunning the same command "
+        "computes only those."
+    )
+    return 1
 
 
 def _demo(args) -> int:
@@ -747,7 +819,7 @@ def _demo(args) -> int:
     results, _ = _run(campaign, args.store)
     failed = [c for c in results["calculation"] if c["state"] != "successful"]
     for calc in failed:
-        print(f"failed: {calc['phase']}: {calc['reason']}", file=sys.stderr)
+        tell(f"failed: {calc['phase']}: {calc['reason']}")
     docs = {kind: results[kind] for kind in ("hull", "window", "reaction")}
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -759,9 +831,10 @@ def _demo(args) -> int:
     return 1 if failed else 0
 
 
-# where answers go: the stdout main() was called with; while a command runs, everything else
-# printed (model banners, dependencies' prints) goes to stderr, so --json stays JSON
+# where answers go: the stdout main() was called with; while a command runs, what libraries
+# print goes to the log (and, with -v, to stderr), so --json stays JSON
 _answer_stream = None
+_message_stream = None  # the stderr main() was called with: progress, warnings, errors
 
 
 def say(*values) -> None:
@@ -769,16 +842,96 @@ def say(*values) -> None:
     print(*values, file=_answer_stream)
 
 
+def tell(*values) -> None:
+    """Print a message to the user (stderr), never part of the answer."""
+    print(*values, file=_message_stream)
+
+
+class _LogStream(io.TextIOBase):
+    """A text stream whose lines go to ``logger`` (what libraries print to stdout or stderr)."""
+
+    def __init__(self, logger: logging.Logger):
+        self.logger, self.pending = logger, ""
+
+    def write(self, text: str) -> int:
+        *lines, self.pending = (self.pending + text).split("\n")
+        for line in lines:
+            if line.strip():
+                self.logger.info(line.rstrip())
+        return len(text)
+
+
+@contextlib.contextmanager
+def _store_for_jobs(store: str | None) -> Iterator[None]:
+    """$SSBSCREEN_STORE set to ``--store`` while a command runs (jobs and caches use the same
+    store), as it was afterwards."""
+    from ssbscreen.store.config import ENV_VAR
+
+    before = os.environ.get(ENV_VAR)
+    if store:
+        os.environ[ENV_VAR] = store
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(ENV_VAR, None)
+        else:
+            os.environ[ENV_VAR] = before
+
+
+@contextlib.contextmanager
+def _library_output_to_log(verbose: bool) -> Iterator[None]:
+    """Send library logs, warnings and prints to LOG_FILE (and stderr when ``verbose``)."""
+    handlers: list[logging.Handler] = [logging.FileHandler(LOG_FILE, delay=True)]
+    if verbose:
+        handlers.append(logging.StreamHandler(sys.stderr))
+    root = logging.getLogger()
+    saved_level = root.level
+    for handler in handlers:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    logging.getLogger("jobflow").setLevel(logging.INFO)  # job by job
+    logging.getLogger(PRINTED_LOGGER).setLevel(logging.INFO)
+    logging.captureWarnings(True)
+    printed = _LogStream(logging.getLogger(PRINTED_LOGGER))
+    try:
+        with contextlib.redirect_stdout(printed), contextlib.redirect_stderr(printed):
+            yield
+    finally:
+        printed.write("\n")  # a last line printed without its newline
+        logging.captureWarnings(False)
+        root.setLevel(saved_level)
+        for handler in handlers:
+            root.removeHandler(handler)
+            handler.close()
+
+
+def _add_verbose(parser: argparse.ArgumentParser, default=False) -> None:
+    """-v/--verbose on ``parser`` and every subcommand's parser (so it may come last)."""
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=default,
+        help=f"also show the library log (always written to {LOG_FILE}) on stderr",
+    )
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for subparser in action.choices.values():
+                _add_verbose(subparser, default=argparse.SUPPRESS)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``ssbscreen`` console script."""
+    from ssbscreen.workflows.local import progress_bar
+
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     for noise in NOISY_WARNINGS:  # harmless messages from dependencies, one per optimiser step
         warnings.filterwarnings("ignore", message=noise)
-    args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(message)s", stream=sys.stderr)
-    logging.getLogger("jobflow").setLevel(logging.INFO)  # job-by-job progress on stderr
-    if getattr(args, "store", None):
-        os.environ["SSBSCREEN_STORE"] = args.store  # jobs and caches use the same store
+    parser = build_parser()
+    _add_verbose(parser)
+    args = parser.parse_args(argv)
     handlers = {
         "structures": _structures,
         "table": _table,
@@ -789,6 +942,7 @@ def main(argv: list[str] | None = None) -> int:
         "submit": _submit,
         "status": _status,
         "plot": _plot_stored,
+        "report": _report,
         "demo": _demo,
         "hull": lambda a: _single("hull", a, _campaign_from_args(a, hulls=[a.phase])),
         "window": lambda a: _single("window", a, _campaign_from_args(a, windows=[a.phase])),
@@ -800,24 +954,27 @@ def main(argv: list[str] | None = None) -> int:
         ),
         "screen": _screen_coatings,  # the one screen so far: ``screen coatings``
     }
-    global _answer_stream
-    _answer_stream = sys.stdout
+    global _answer_stream, _message_stream
+    _answer_stream, _message_stream = sys.stdout, sys.stderr
     try:
-        with contextlib.redirect_stdout(sys.stderr):
+        with (
+            _store_for_jobs(getattr(args, "store", None)),
+            _library_output_to_log(args.verbose),
+            progress_bar(_message_stream),
+        ):
             return handlers[args.command](args)
     except (ValueError, ConnectionError) as exc:
         message = exc.args[0] if exc.args else str(exc)
-        print(f"error: {message}", file=sys.stderr)
+        tell(f"error: {message}")
         return EXIT_BAD_INPUT
     except OSError as exc:  # a file or folder named by the user: say which and why
         if exc.filename is None:
             raise
-        print(f"error: {exc.filename}: {exc.strerror}; check the path.", file=sys.stderr)
+        tell(f"error: {exc.filename}: {exc.strerror}; check the path.")
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print(
+        tell(
             "interrupted: finished calculations are kept in the store; rerun to continue.",
-            file=sys.stderr,
         )
         return EXIT_INTERRUPTED
 

@@ -10,9 +10,11 @@ each candidate's own stability (as ``hull`` and ``window`` put a phase on the se
 screening matrix's space, the set plus the cathode and electrolyte, for the reactions (as
 ``react``); each mixture's linear program serves both of its voltages.
 
-The ranking is RANKING_RULE. The chemical energies decide it: at the voltage each pair's
+The ranking is RANKING_RULE. The chemical energies decide it. At the voltage each pair's total
 energy includes the cathode's and the electrolyte's own decomposition (as ``react``), the same
-for every coating that reacts less than they decompose, so there it mostly breaks ties.
+for every coating that reacts less than they decompose; the mutual energy at the voltage (what
+mixing adds to the phases' own decomposition there, pymatgen's include_no_mixing_energy=False)
+is what the coating does to its neighbours, so it breaks the ties.
 """
 
 from __future__ import annotations
@@ -32,8 +34,8 @@ RANKING_RULE = (
     "candidates that pass both filters (E_hull <= the limit; reduction limit <= V <= oxidation "
     "limit) first, then the rest; within each group by the worse (more negative) of the two "
     "chemical reaction energies (with the cathode, with the electrolyte), least negative first; "
-    "ties (energies equal to 1e-6 eV/atom) by the worse of the two at the voltage, then by "
-    "formula"
+    "ties (energies equal to 1e-6 eV/atom) by the worse of the two mutual energies at the "
+    "voltage (beyond the phases' own decomposition there), then by formula"
 )
 TIE_DIGITS = 6  # energies are ranked rounded to 1e-6 eV/atom: the LP's round-off is no rank
 CATHODE, ELECTROLYTE = "cathode", "electrolyte"  # their keys in the matrix (never a formula)
@@ -45,7 +47,8 @@ class CoatingRow:
 
     phase: the reference entry's phase name (its formula when the entry has none).
     Reaction energies: most negative over all mixing ratios, eV/atom of the mixture; at the
-    voltage eV per non-Li atom. Window limits in V vs Li/Li+, None when the phase has no window.
+    voltage eV per non-Li atom, in total and mutual (beyond each phase's own decomposition at
+    the voltage). Window limits in V vs Li/Li+, None when the phase has no window.
     failed_filters: the FILTERS it does not pass.
     """
 
@@ -58,6 +61,8 @@ class CoatingRow:
     reaction_with_electrolyte_ev_per_atom: float
     reaction_with_cathode_at_voltage_ev_per_atom: float
     reaction_with_electrolyte_at_voltage_ev_per_atom: float
+    mutual_with_cathode_at_voltage_ev_per_atom: float
+    mutual_with_electrolyte_at_voltage_ev_per_atom: float
     failed_filters: tuple[str, ...]
 
     @property
@@ -82,8 +87,8 @@ class CoatingRow:
             self.reaction_with_cathode_ev_per_atom, self.reaction_with_electrolyte_ev_per_atom
         )
         at_voltage = min(
-            self.reaction_with_cathode_at_voltage_ev_per_atom,
-            self.reaction_with_electrolyte_at_voltage_ev_per_atom,
+            self.mutual_with_cathode_at_voltage_ev_per_atom,
+            self.mutual_with_electrolyte_at_voltage_ev_per_atom,
         )
         return (
             not self.passes,
@@ -148,6 +153,11 @@ def coating_screen(
         (cell.phases, cell.voltage_v_vs_li): cell.result.reaction_energy_ev_per_atom
         for cell in cells
     }
+    mutual = {
+        cell.phases: cell.result.mutual.reaction_energy_ev_per_atom
+        for cell in cells
+        if cell.voltage_v_vs_li is not None
+    }
     rows = []
     for name, entry in zip(names, candidates, strict=True):
         # its decomposition energy (<= 0), as a positive E_hull (0.0, never -0.0, when stable)
@@ -175,6 +185,8 @@ def coating_screen(
                 reaction_with_electrolyte_at_voltage_ev_per_atom=energy[
                     (name, ELECTROLYTE), voltage_v_vs_li
                 ],
+                mutual_with_cathode_at_voltage_ev_per_atom=mutual[name, CATHODE],
+                mutual_with_electrolyte_at_voltage_ev_per_atom=mutual[name, ELECTROLYTE],
                 failed_filters=tuple(f for f in FILTERS if not passed[f]),
             )
         )

@@ -11,6 +11,7 @@ gases at given partial pressures instead (analysis/ideal_gas.py) and need no pho
 from __future__ import annotations
 
 import copy
+import math
 import warnings
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -42,12 +43,12 @@ def structure_key(structure: Structure) -> str:
 
 
 def check_temperature(temperature_k: float, max_temperature_k: float | None = None) -> None:
-    """ValueError for a temperature that is not a number, below 0 K or above the computed grid
-    (NaN compares false with everything, so each test is written to fail on it)."""
-    if not temperature_k >= 0:
+    """ValueError for a temperature that is not a finite number, below 0 K or above the computed
+    grid (NaN compares false with everything, so each test is written to fail on it)."""
+    if not 0 <= temperature_k < math.inf:
         raise ValueError(
-            f"The temperature {temperature_k:g} K is not a temperature at or above absolute "
-            "zero; give it in kelvin (e.g. 253 for -20 C, 298 for 25 C)."
+            f"The temperature {temperature_k:g} K is not a finite temperature at or above "
+            "absolute zero; give it in kelvin (e.g. 253 for -20 C, 298 for 25 C)."
         )
     if max_temperature_k is not None and not temperature_k <= max_temperature_k:
         raise ValueError(

@@ -1,5 +1,5 @@
-"""Figures (matplotlib, written to files): reaction energy vs mixing ratio and vs voltage, and
-the coating screen."""
+"""Figures (matplotlib, written to files): reaction energy vs mixing ratio and vs voltage,
+hulls and windows, free energies vs temperature, and the coating screen."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from pymatgen.entries.computed_entries import ComputedEntry
 
 from ssbscreen.analysis.coatings import CoatingScreen
@@ -58,6 +59,90 @@ def plot_voltage_scan(scan: dict, path: str | Path) -> Path:
     ax.set_ylabel("reaction energy (meV per non-Li atom)")
     ax.set_title(" | ".join(scan["phases"]))
     ax.legend()
+    return _save(fig, path)
+
+
+def _label(doc: dict, name: str) -> str:
+    """A row's name, with its temperature when it has one: "LiCl at 298 K"."""
+    temperature = doc.get("temperature_k")
+    return name if temperature is None else f"{name} at {temperature:g} K"
+
+
+def plot_reaction_minima(reactions: list[dict], path: str | Path) -> Path:
+    """The most negative point of each stored two-phase reaction: its energy (meV/atom
+    chemically, meV per non-Li atom at a voltage) at its atomic fraction x of the first phase."""
+    fig, (chemical, open_li) = plt.subplots(1, 2, figsize=(9, 3.8))
+    pairs = sorted(
+        (d for d in reactions if len(d["phases"]) == 2),
+        key=lambda d: (d["phases"], d["voltage_v_vs_li"] or 0.0, d.get("temperature_k") or 0.0),
+    )
+    for i, doc in enumerate(pairs):
+        ax = chemical if doc["voltage_v_vs_li"] is None else open_li
+        voltage = "" if doc["voltage_v_vs_li"] is None else f", {doc['voltage_v_vs_li']:g} V"
+        label = _label(doc, " | ".join(doc["phases"]) + voltage)
+        energy = 1000 * doc["reaction_energy_ev_per_atom"]
+        ax.plot([doc["mixing_ratio"]], [energy], "o", color=f"C{i % 10}", label=label)
+    for ax, unit, title in (
+        (chemical, "meV/atom", "chemical"),
+        (open_li, "meV per non-Li atom", "Li open at the voltage"),
+    ):
+        ax.axhline(0.0, color="0.6", lw=0.8)
+        ax.set_xlim(-0.05, 1.05)
+        ax.set_xlabel("atomic fraction x of the first phase")
+        ax.set_ylabel(f"reaction energy ({unit})")
+        ax.set_title(title, fontsize=9)
+        if ax.lines[1:]:
+            ax.legend(fontsize=6)
+    return _save(fig, path)
+
+
+def plot_reactions_vs_voltage(reactions: list[dict], path: str | Path) -> Path:
+    """Reaction energy (total, solid; mutual, dashed) in meV per non-Li atom vs the voltage of
+    stored reactions at a voltage, one colour per mixture and temperature."""
+    fig, ax = plt.subplots(figsize=(6, 4))
+    series: dict[str, list[dict]] = {}
+    for doc in reactions:
+        if doc["voltage_v_vs_li"] is not None:
+            series.setdefault(_label(doc, " | ".join(doc["phases"])), []).append(doc)
+    for i, (label, docs) in enumerate(sorted(series.items())):
+        docs.sort(key=lambda d: d["voltage_v_vs_li"])
+        volts = [d["voltage_v_vs_li"] for d in docs]
+        total = [1000 * d["reaction_energy_ev_per_atom"] for d in docs]
+        ax.plot(volts, total, "o-", color=f"C{i % 10}", label=label)
+        mutual = [d.get("mutual_reaction_energy_ev_per_atom") for d in docs]
+        if None not in mutual:
+            ax.plot(volts, [1000 * m for m in mutual], "s--", mfc="none", color=f"C{i % 10}")
+    ax.axhline(0.0, color="0.6", lw=0.8)
+    ax.set_xlabel("voltage (V vs Li/Li+)")
+    ax.set_ylabel("reaction energy (meV per non-Li atom)")
+    ax.set_title("solid: total; dashed: mutual (beyond each phase alone)", fontsize=9)
+    ax.legend(fontsize=6)
+    return _save(fig, path)
+
+
+def plot_hull_windows(hulls: list[dict], windows: list[dict], path: str | Path) -> Path:
+    """Bars of stored results: energy above hull (meV/atom) and electrochemical window
+    (V vs Li/Li+) of each phase; a window without an oxidation limit is hatched to the edge,
+    one stable at no voltage is left out."""
+    hulls = sorted(hulls, key=lambda d: (d["phase"], d.get("temperature_k") or 0.0))
+    shown = [d for d in windows if d["reduction_v_vs_li"] is not None]
+    shown.sort(key=lambda d: (d["phase"], d.get("temperature_k") or 0.0))
+    height = 0.3 * max(len(hulls), len(shown), 1) + 1.6
+    fig, (hull_ax, window_ax) = plt.subplots(1, 2, figsize=(9, height))
+    y = np.arange(len(hulls))[::-1]
+    hull_ax.barh(y, [1000 * d["e_above_hull_ev_per_atom"] for d in hulls], color="C0")
+    hull_ax.set_yticks(y, [_label(d, d["phase"]) for d in hulls], fontsize=7)
+    hull_ax.set_xlabel("energy above hull (meV/atom)")
+    limits = [d["oxidation_v_vs_li"] for d in shown if d["oxidation_v_vs_li"] is not None]
+    edge = max([5.0, *limits]) + 1.0
+    y = np.arange(len(shown))[::-1]
+    for yi, doc in zip(y, shown, strict=True):
+        low, high = doc["reduction_v_vs_li"], doc["oxidation_v_vs_li"]
+        hatch = "//" if high is None else None
+        high = edge if high is None else high
+        window_ax.barh(yi, high - low, left=low, color="C2", hatch=hatch)
+    window_ax.set_yticks(y, [_label(d, d["phase"]) for d in shown], fontsize=7)
+    window_ax.set_xlabel("stability window (V vs Li/Li+)")
     return _save(fig, path)
 
 
@@ -116,6 +201,19 @@ def plot_coating_screen(
         fontsize=9,
     )
     return _save(fig, path)
+
+
+def check_figure_path(path: str | Path, option: str = "--plot") -> Path:
+    """``path`` when its suffix names a format matplotlib writes; ValueError naming ``option``
+    otherwise, so a command can refuse it before computing anything."""
+    path = Path(path)
+    formats = FigureCanvasAgg.get_supported_filetypes()
+    if path.suffix.lstrip(".").lower() not in formats:
+        raise ValueError(
+            f"{option} {path} is not a figure file ({path.suffix or 'no suffix'}); give a file "
+            f"ending in .png or .pdf (or .{', .'.join(sorted(set(formats) - {'png', 'pdf'}))})."
+        )
+    return path
 
 
 def _save(fig, path: str | Path) -> Path:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import html
 import io
 
 from ssbscreen.analysis.ideal_gas import STANDARD_PRESSURE_BAR
 from ssbscreen.analysis.migration import checks_cell, percolation
 from ssbscreen.analysis.reactions import NO_REACTION, is_one_phase
+from ssbscreen.structures.library import nominal_formula
 
 COLUMNS = {
     "hull": ["phase", "formula", "E_hull (meV/atom)", "decomposition", "reference set", "model"],
@@ -71,8 +73,8 @@ COLUMNS = {
         "window (V vs Li)",
         "+ cathode (meV/atom)",
         "+ electrolyte (meV/atom)",
-        "+ cathode at V (meV/non-Li atom)",
-        "+ electrolyte at V (meV/non-Li atom)",
+        "+ cathode at V, mutual (meV/non-Li atom)",
+        "+ electrolyte at V, mutual (meV/non-Li atom)",
         "fails",
     ],
 }
@@ -111,6 +113,31 @@ def _groups(doc: dict, observed: list[str] | None) -> str:
         mark = "" if observed is None else (" seen" if group in observed else " not seen")
         parts.append(f"{group} ({', '.join(formulas)}){mark}")
     return "; ".join(parts) or "-"
+
+
+def nominal_names(doc: dict) -> dict:
+    """A hull or window document of a disordered library phase with the ordered cell's formula
+    replaced by the phase's nominal formula (structures.library.nominal_formula) wherever it
+    names the phase: ``formula``, the decomposition (atomic fractions), the window's products
+    and imaginary modes. Amounts per formula unit (reaction products, equations) keep the
+    formula they count. Other documents are returned as they are."""
+    nominal = nominal_formula(doc.get("phase", "")) if "formula" in doc else None
+    ordered = doc.get("formula")
+    if nominal is None or nominal == ordered:
+        return doc
+
+    def named(formulas):
+        if isinstance(formulas, dict):
+            return {nominal if k == ordered else k: v for k, v in formulas.items()}
+        return [nominal if f == ordered else f for f in formulas]
+
+    renamed = {**doc, "formula": nominal}
+    for field in ("decomposition", "reduction_products", "oxidation_products"):
+        if field in doc:
+            renamed[field] = named(doc[field])
+    if doc.get("imaginary_modes_thz"):
+        renamed["imaginary_modes_thz"] = named(doc["imaginary_modes_thz"])
+    return renamed
 
 
 def table_rows(
@@ -205,8 +232,8 @@ def table_rows(
                 f"{_number(d['reduction_v_vs_li'])} - {_number(d['oxidation_v_vs_li'])}",
                 _number(d["reaction_with_cathode_ev_per_atom"], 1000, 1),
                 _number(d["reaction_with_electrolyte_ev_per_atom"], 1000, 1),
-                _number(d["reaction_with_cathode_at_voltage_ev_per_atom"], 1000, 1),
-                _number(d["reaction_with_electrolyte_at_voltage_ev_per_atom"], 1000, 1),
+                _number(d["mutual_with_cathode_at_voltage_ev_per_atom"], 1000, 1),
+                _number(d["mutual_with_electrolyte_at_voltage_ev_per_atom"], 1000, 1),
                 ", ".join(d["failed_filters"]) or "-",
             ]
             for d in documents
@@ -308,18 +335,30 @@ def ideal_gases_note(kind: str, documents: list[dict]) -> str:
 def render(
     kind: str, documents: list[dict], fmt: str = "md", observed: list[str] | None = None
 ) -> str:
-    """One table as text in ``fmt`` ("md", "csv" or "latex"); markdown ends with notes on
-    the phases with imaginary phonon modes and the ideal gases of the rows at a temperature."""
+    """One table as text in ``fmt`` ("md", "csv", "latex" or "html": every cell escaped);
+    markdown and HTML end with notes on the phases with imaginary phonon modes and the ideal
+    gases of the rows at a temperature. A disordered library phase is named by its nominal
+    formula (nominal_names)."""
+    documents = [nominal_names(d) for d in documents]
     header, rows = COLUMNS[kind], table_rows(kind, documents, observed)
+    notes = [imaginary_modes_note(kind, documents), ideal_gases_note(kind, documents)]
+    notes = ([REACTION_LEGEND] if kind == "reaction" else []) + [n for n in notes if n]
     if fmt == "md":
         lines = [f"### {TITLES[kind]}", "", "| " + " | ".join(header) + " |"]
         lines.append("|" + "---|" * len(header))
         lines += [
             "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows
         ]
-        lines += ["", REACTION_LEGEND] if kind == "reaction" else []
-        for note in (imaginary_modes_note(kind, documents), ideal_gases_note(kind, documents)):
-            lines += ["", note] if note else []
+        for note in notes:
+            lines += ["", note]
+        return "\n".join(lines) + "\n"
+    if fmt == "html":
+        cells = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+        lines = [f"<h3>{html.escape(TITLES[kind])}</h3>", f"<table><tr>{cells}</tr>"]
+        for row in rows:
+            lines.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>")
+        lines.append("</table>")
+        lines += [f"<p class=note>{html.escape(note)}</p>" for note in notes]
         return "\n".join(lines) + "\n"
     if fmt == "csv":
         buffer = io.StringIO()
@@ -339,7 +378,7 @@ def render(
         lines += [" & ".join(c.translate(escape) for c in row) + r" \\" for row in rows]
         lines += [r"\hline", r"\end{tabular}"]
         return "\n".join(lines) + "\n"
-    raise ValueError(f"Unknown table format {fmt!r}; choose md, csv or latex.")
+    raise ValueError(f"Unknown table format {fmt!r}; choose md, csv, latex or html.")
 
 
 def render_all(

@@ -24,7 +24,7 @@ from pathlib import Path
 from urllib.parse import quote_plus, urlsplit
 
 from pymongo import uri_parser
-from pymongo.errors import InvalidURI
+from pymongo.errors import ConfigurationError
 
 from ssbscreen.inputs import load_yaml
 
@@ -97,11 +97,13 @@ def validate_store_uri(uri: str, source: str = "uri", workdir: Path | None = Non
         path = Path(raw).expanduser()
         if not path.is_absolute():
             path = (workdir or Path.cwd()) / path
+        if path.exists() and not path.is_dir():
+            raise _bad(source, uri, "names a file, not a store folder")
         return f"{EMBEDDED_SCHEME}{path.resolve()}"
     if uri.startswith("mongodb://"):
         try:
             uri_parser.parse_uri(uri)
-        except (InvalidURI, ValueError) as err:
+        except (ConfigurationError, ValueError) as err:  # InvalidURI is a ConfigurationError
             raise _bad(source, uri, f"is not a valid MongoDB URI ({err})") from None
     elif uri.startswith("mongodb+srv://"):
         # checked without DNS: pymongo would resolve SRV records while parsing

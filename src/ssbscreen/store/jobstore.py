@@ -1,15 +1,19 @@
 """Build the jobflow JobStore and auxiliary collections on the embedded or MongoDB backend.
 
-Embedded: maggma ``MontyStore`` (MontyDB, SQLite engine: each write is committed, so data
-survive across processes) in the folder of ``embedded://PATH``. MongoDB: maggma
-``MongoStore``/``GridFSStore`` on the URI (database from the URI path, default ``ssbscreen``),
-with indexes on the fields users filter by (MontyDB has no secondary indexes: the embedded
-store scans, which is fine up to ~1e4 documents; see ``benchmarks/store_queries.py``).
+Embedded: maggma ``MontyStore`` (MontyDB) in the folder of ``embedded://PATH``, on the storage
+engine of ``indexed_sqlite`` (MontyDB's SQLite files plus secondary indexes: each write is
+committed, so data survive across processes). MongoDB: maggma ``MongoStore``/``GridFSStore`` on
+the URI (database from the URI path, default ``ssbscreen``). Both index the fields users filter
+by and jobflow looks up (``INDEXES``); see ``benchmarks/store_queries.py``.
 """
 
 from __future__ import annotations
 
+import configparser
+import contextlib
 import fcntl
+import logging
+import sqlite3
 from pathlib import Path
 
 from jobflow import JobStore
@@ -29,6 +33,15 @@ from ssbscreen.store.config import (
     redact_uri,
     resolve_store_uri,
 )
+from ssbscreen.store.indexed_sqlite import (
+    ENGINE,
+    IndexedMontyCollection,
+    collection_file,
+    ensure_index_fields,
+)
+from ssbscreen.store.queries import PHASE_FIELDS
+
+logger = logging.getLogger(__name__)
 
 DOCS_COLLECTION = "outputs"
 DATA_COLLECTION = "data"
@@ -37,7 +50,8 @@ MP_CACHE_COLLECTION = "mp_entries"
 REFERENCE_SETS_COLLECTION = "reference_sets"
 SERVER_SELECTION_TIMEOUT_MS = 3000
 AUTH_FAILED_CODES = {13, 18}  # Unauthorized, AuthenticationFailed
-# what `ssbscreen query` filters by, each after the kind (a query always names the kind, and
+# what `ssbscreen query` filters by (with the phases --formula looks for in reactions, scans,
+# dopings, interfaces and migrations), each after the kind (a query always names the kind, and
 # a compound index is what the planner uses for it), plus jobflow's own keys
 OUTPUT_INDEXES = (
     "uuid",
@@ -53,12 +67,29 @@ OUTPUT_INDEXES = (
             "provenance.engine",
             "provenance.model",
             "campaign",
+            *sorted({field for fields in PHASE_FIELDS.values() for field in fields}),
         )
     ),
 )
-DATA_INDEXES = ("metadata.blob_uuid", "metadata.job_uuid")
+DATA_INDEXES = ("blob_uuid", "job_uuid")  # GridFS keeps them under ``metadata.``
 MP_CACHE_INDEXES = ("cache_id", "kind", "query_chemsys", "chemsys")
 REFERENCE_SETS_INDEXES = ("set_key", "set", "kind")
+INDEXES = {
+    DOCS_COLLECTION: OUTPUT_INDEXES,
+    DATA_COLLECTION: DATA_INDEXES,
+    MP_CACHE_COLLECTION: MP_CACHE_INDEXES,
+    REFERENCE_SETS_COLLECTION: REFERENCE_SETS_INDEXES,
+}
+
+
+def index_fields(collection: str) -> tuple[str, ...]:
+    """Every field that an index of ``collection`` names (the embedded store indexes each
+    alone: a lookup uses the most selective one)."""
+    fields = (
+        [name for name, _ in keys] if isinstance(keys, tuple) else [keys]
+        for keys in INDEXES.get(collection, ())
+    )
+    return tuple(dict.fromkeys(field for group in fields for field in group))
 
 
 class StoreConnectionError(ConnectionError):
@@ -108,48 +139,87 @@ def check_mongo_reachable(uri: str, indexes: bool = False) -> None:
 def create_indexes(database) -> None:
     """Indexes on the outputs, the GridFS files of ``data``, the MP-entry cache and the stored
     reference sets (idempotent)."""
-    for keys in OUTPUT_INDEXES:
-        database[DOCS_COLLECTION].create_index(list(keys) if isinstance(keys, tuple) else keys)
-    for field in DATA_INDEXES:
-        database[f"{DATA_COLLECTION}.files"].create_index(field)
-    for field in MP_CACHE_INDEXES:
-        database[MP_CACHE_COLLECTION].create_index(field)
-    for field in REFERENCE_SETS_INDEXES:
-        database[REFERENCE_SETS_COLLECTION].create_index(field)
+    for name, indexes in INDEXES.items():
+        for keys in indexes:
+            if name == DATA_COLLECTION:
+                database[f"{name}.files"].create_index(f"metadata.{keys}")
+            else:
+                database[name].create_index(list(keys) if isinstance(keys, tuple) else keys)
 
 
 class EmbeddedStore(MontyStore):
-    """MontyStore that writes its storage config once, under a file lock.
+    """MontyStore on the indexed SQLite engine that sets up its folder once, under a file lock.
 
     maggma's MontyStore rewrites ``monty.storage.cfg`` on every connect (a second process
     connecting at that moment reads a half-written file), and two processes creating the
     same collection at once leave one of them without its table; both happen here once,
-    under the lock.
+    under the lock. A store written by MontyDB's plain SQLite engine (ssbscreen before issue
+    25) is switched to the indexed engine and its documents indexed, once.
     """
 
     def connect(self, force_reset: bool = False):
-        """Connect; create the folder's storage config first if it has none."""
+        """Connect; create the folder, set up its storage engine and this collection's index
+        first. Raises ValueError naming the folder when its files are not MontyDB's (a damaged
+        store)."""
         if not self._coll or force_reset:
             folder = Path(self.database_path)
+            folder.mkdir(parents=True, exist_ok=True)  # on first use: bad input creates none
+            damaged = f"The embedded store {folder} is damaged"
+            fix = "restore the folder from a copy or give another one with --store"
             with (folder / ".ssbscreen.lock").open("w") as lock:
                 fcntl.flock(lock, fcntl.LOCK_EX)
-                if not (folder / "monty.storage.cfg").is_file():
+                engine = folder / ".monty.storage"
+                if not engine.is_file() or engine.read_text().strip() != self.storage:
                     set_storage(self.database_path, storage=self.storage, **self.storage_kwargs)
-                client = MontyClient(self.database_path, **self.client_kwargs)
+                try:
+                    client = MontyClient(self.database_path, **self.client_kwargs)
+                except configparser.Error:
+                    raise ValueError(
+                        f"{damaged}: its monty.storage.cfg is not a storage config; {fix}."
+                    ) from None
                 database = client[self.database_name]
+                table = folder / self.database_name / f"{self.collection_name}.collection"
+                if table.is_file() and not _is_sqlite(table):
+                    raise ValueError(f"{damaged}: {table.name} is not an SQLite table; {fix}.")
                 if self.collection_name not in database.list_collection_names():
                     database.create_collection(self.collection_name)  # not two at once
-            self._coll = database[self.collection_name]
+                new = ensure_index_fields(
+                    collection_file(folder, self.database_name, self.collection_name),
+                    index_fields(self.collection_name),
+                )
+                if new:
+                    logger.info("indexed %s of %s by %s", self.collection_name, folder, new)
+            self._coll = IndexedMontyCollection(database, self.collection_name)
+
+    def query(self, criteria=None, properties=None, sort=None, hint=None, skip=0, limit=0):
+        """maggma's query; a projection on top-level fields is made here, not by MontyDB
+        (whose projector costs ~0.5 ms a document)."""
+        fields = list(properties or ())
+        if isinstance(properties, dict) and not all(v in (1, True) for v in properties.values()):
+            fields = []  # an exclusion: MontyDB's projector
+        if not fields or any("." in field for field in fields):
+            yield from super().query(criteria, properties, sort, hint, skip, limit)
+            return
+        for doc in super().query(criteria, None, sort, hint, skip, limit):
+            yield {key: doc[key] for key in ("_id", *fields) if key in doc}
+
+
+def _is_sqlite(path: Path) -> bool:
+    """Whether SQLite reads ``path`` as a database (its header), without writing to it."""
+    try:
+        with contextlib.closing(sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)) as db:
+            db.execute("PRAGMA schema_version")
+    except sqlite3.DatabaseError:
+        return False
+    return True
 
 
 def _embedded_store(uri: str, collection: str) -> MontyStore:
-    folder = embedded_path(uri)
-    folder.mkdir(parents=True, exist_ok=True)
     return EmbeddedStore(
         collection,
-        database_path=str(folder),
+        database_path=str(embedded_path(uri)),
         database_name=EMBEDDED_DATABASE,
-        storage="sqlite",
+        storage=ENGINE,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import reprlib
 from functools import cache
 from pathlib import Path
 
@@ -34,11 +35,38 @@ def phase_names() -> list[str]:
     return sorted(load_records("library"))
 
 
+MAX_PHASE_NAME_CHARS = 1024  # a library name, a formula or the path of a structure file
+
+
+def check_phase_name(name: object) -> str:
+    """``name`` when it can name a phase: text of at most MAX_PHASE_NAME_CHARS characters
+    without control characters; else ValueError, one sentence naming the fix."""
+    fix = "give a library name, a formula or a structure file, e.g. Li3InCl6"
+    if not isinstance(name, str):
+        kind = type(name).__name__
+        raise ValueError(f"The phase {reprlib.repr(name)} ({kind}) is not a name; {fix}.")
+    if len(name) > MAX_PHASE_NAME_CHARS:
+        raise ValueError(
+            f"A phase name of {len(name)} characters is longer than {MAX_PHASE_NAME_CHARS}; {fix}."
+        )
+    if not name.isprintable():
+        raise ValueError(f"The phase name {name!r} holds control characters; {fix}.")
+    return name
+
+
 def library_name(name: str) -> str:
     """The library's spelling of ``name`` (matched case-insensitively), else ``name`` itself:
     one phase is stored under one name however it is typed."""
     by_lower = {key.lower(): key for key in load_records("library")}
     return by_lower.get(name.lower(), name) if isinstance(name, str) else name
+
+
+def nominal_formula(phase: str) -> str | None:
+    """The published formula of a disordered library phase (its record's average composition,
+    NCA: LiNi0.8Co0.15Al0.05O2), which names it rather than the reduced formula of the ordered
+    cell computed for it; None for any other phase."""
+    record = load_records("library").get(library_name(phase))
+    return None if record is None or record.is_ordered else record.formula
 
 
 def get_record(name: str) -> CrystalRecord:

@@ -30,7 +30,7 @@ from jobflow import job
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
-from ssbscreen.workflows.engines import get_potential, potential_calculator
+from ssbscreen.workflows.engines import default_device, potential_calculator
 
 # energies (eV), forces (eV/A) and Voigt stresses (eV/A^3, ASE's sign) of a list of structures
 BatchEvaluator = Callable[[list[Atoms]], list[tuple[float, np.ndarray, np.ndarray]]]
@@ -38,19 +38,10 @@ BatchEvaluator = Callable[[list[Atoms]], list[tuple[float, np.ndarray, np.ndarra
 METHODS = ("auto", "lockstep", "torch-sim")
 
 
-def default_device() -> str:
-    """ "cuda" when PyTorch sees a GPU, else "cpu"."""
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-@cache  # one model per process and device, shared by relaxations, NEB images and phonons
 def chgnet_model(device: str = "cpu"):
-    """The CHGNet 0.3.0 model that ships in the chgnet wheel, on ``device``."""
-    from chgnet.model import CHGNet
-
-    return CHGNet.load(use_device=device, verbose=False)
+    """The CHGNet 0.3.0 model that ships in the chgnet wheel, on ``device``: the one that
+    potential_calculator loaded, shared by relaxations, NEB images and phonons."""
+    return potential_calculator("chgnet", device).model
 
 
 # CHGNet's force graph (bonds, angles, autograd) on the CPU holds 5 MB per atom in In2O3 (4.2 GB
@@ -247,11 +238,9 @@ _TORCH_SIM_MAX_ATOMS: dict[tuple[str, str], float] = {}
 @cache
 def _torch_sim_model(potential: str, device: str):
     """torch-sim's interface to ``potential`` (model weights from its wheel) on ``device``."""
-    from sevenn.calculator import SevenNetCalculator
     from torch_sim.models.sevennet import SevenNetModel
 
-    name = get_potential(potential).calculator_kwargs["model"]
-    return SevenNetModel(model=SevenNetCalculator(name, device=device).model, device=device)
+    return SevenNetModel(model=potential_calculator(potential, device).model, device=device)
 
 
 def relax_torch_sim(

@@ -16,12 +16,14 @@ from pymatgen.analysis.structure_matcher import StructureMatcher
 from pymatgen.core import Composition, Structure
 from pymatgen.entries.computed_entries import ComputedStructureEntry
 
+from ssbscreen.analysis.free_energy import check_temperature
 from ssbscreen.analysis.references import ReferenceSet, ReferenceSpec, check_compatible
 from ssbscreen.analysis.voltages import get_anode, voltage_vs_li
 from ssbscreen.schemas import content_key
 from ssbscreen.store.queries import find_output
 from ssbscreen.structures.library import (
     UnknownPhaseError,
+    check_phase_name,
     get_record,
     library_name,
     ordered_representative,
@@ -70,11 +72,16 @@ class Campaign:
     gas_pressures_bar: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self):
-        """Library phases under their library spelling (``li3incl6`` is Li3InCl6)."""
-        self.hulls = [library_name(p) for p in self.hulls]
-        self.windows = [library_name(p) for p in self.windows]
-        self.reactions = [(*map(library_name, r[:-1]), r[-1]) for r in self.reactions]
-        self.scans = [(library_name(a), library_name(b), *r) for a, b, *r in self.scans]
+        """Library phases under their library spelling (``li3incl6`` is Li3InCl6); ValueError
+        for a phase that is not a name (check_phase_name), an unknown voltage_reference or a
+        temperature below 0 K."""
+        get_anode(self.voltage_reference)
+        for temperature_k in self.temperatures_k:
+            check_temperature(temperature_k)
+        self.hulls = [_phase(p) for p in self.hulls]
+        self.windows = [_phase(p) for p in self.windows]
+        self.reactions = [(*map(_phase, r[:-1]), r[-1]) for r in self.reactions]
+        self.scans = [(_phase(a), _phase(b), *r) for a, b, *r in self.scans]
 
     @property
     def phases(self) -> list[str]:
@@ -100,6 +107,10 @@ class Campaign:
     @property
     def _anode(self) -> str | None:
         return None if get_anode(self.voltage_reference).name == "Li" else self.voltage_reference
+
+
+def _phase(name: object) -> str:
+    return library_name(check_phase_name(name))
 
 
 def phase_structure(

@@ -47,6 +47,7 @@ from ssbscreen.analysis.products import GROUPS
 from ssbscreen.analysis.references import ReferenceSpec
 from ssbscreen.analysis.screening import mixtures
 from ssbscreen.inputs import load_yaml
+from ssbscreen.structures.library import check_phase_name
 from ssbscreen.structures.migration import HopSelection
 from ssbscreen.workflows.campaign import Campaign
 from ssbscreen.workflows.doping import DopingStudyMaker
@@ -76,14 +77,44 @@ SCREEN_KEYS = {
     "gas_pressures_bar",
 }
 MATRIX_KEYS = {"coatings", "cathodes", "electrolytes", "voltages", "triples"}
+# keys whose value is a list (read item by item: a string there would be read letter by letter)
+LIST_EXAMPLES = {
+    "hulls": "[Li3InCl6]",
+    "windows": "[Li3InCl6]",
+    "reactions": "[[Li3InCl6, Li6PS5Cl, null]]",
+    "scans": "[[Li3InCl6, NCA, 2.5, 5.0]]",
+    "coatings": "[LiNbO3, LiF]",
+    "cathodes": "[NCM811]",
+    "electrolytes": "[Li6PS5Cl]",
+    "voltages": "[null, 4.2]",
+    "observed_products": "[PO_x, SO_x]",
+    "temperatures_k": "[298]",
+    "hops": "[{host: Li3InCl6, ion: Li}]",
+    "supercell": "[1, 1, 2]",
+    "paths": "[Oct-Tet-Oct]",
+    "sites": "[6h]",
+}
 
 
-def _check_keys(section: str, given: dict, allowed: set[str], path: Path) -> None:
+def listed(section: dict, key: str) -> list:
+    """The list ``section[key]`` ([] when absent or null); ValueError for any other value."""
+    value = section.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ValueError(f"`{key}:` must be a list, e.g. {key}: {LIST_EXAMPLES[key]}.")
+    return value
+
+
+def _check_keys(section: str, given: dict, allowed: set[str]) -> None:
+    if not isinstance(given, dict):
+        key = section.rpartition(": ")[2]  # "screen: matrix" -> matrix
+        raise ValueError(f"`{key}:` must be a mapping of keys to values.")
     for key in given:
         if key not in allowed:
             close = difflib.get_close_matches(str(key), sorted(allowed), n=1)
             hint = f"; did you mean {close[0]!r}?" if close else f"; valid keys: {sorted(allowed)}"
-            raise ValueError(f"{path}: unknown key {key!r} in {section}{hint}")
+            raise ValueError(f"unknown key {key!r} in {section}{hint}")
 
 
 def read_campaign_file(path: str | Path) -> dict:
@@ -96,49 +127,63 @@ def read_campaign_file(path: str | Path) -> dict:
         raise ValueError(
             f"Campaign file {path} needs a 'doping', a 'screen' or a 'migration' section."
         )
-    _check_keys("the campaign", content, TOP_KEYS, path)
-    engine = str(content.get("engine", "mlip")).lower()
-    if engine not in MLIP_ENGINES and {"doping", "migration"} & set(content):
-        raise ValueError(
-            f"{path}: engine {engine} runs the screen section only; "
-            "doping and migration need engine: mlip or mlip-batched."
-        )
-    _check_keys("doping", content.get("doping") or {}, DOPING_KEYS, path)
+    try:
+        _check_keys("the campaign", content, TOP_KEYS)
+        engine = str(content.get("engine", "mlip")).lower()
+        if engine not in MLIP_ENGINES and {"doping", "migration"} & set(content):
+            raise ValueError(
+                f"engine {engine} runs the screen section only; "
+                "doping and migration need engine: mlip or mlip-batched."
+            )
+        _check_sections(content)
+        if "screen" in content:
+            screen_campaign(content)
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc.args[0]}") from None
+    return content
+
+
+def _check_sections(content: dict) -> None:
+    """Keys, lists and phase names of the doping, screen and migration sections."""
+    doping = content.get("doping") or {}
+    _check_keys("doping", doping, DOPING_KEYS)
+    if doping:
+        check_phase_name(doping.get("host"))
+        if not isinstance(doping.get("substitution"), str):
+            raise ValueError("`substitution:` must be a rule such as 3Li->In.")
+        for key in ("supercell", "sites"):
+            listed(doping, key)
     screen = content.get("screen") or {}
-    _check_keys("screen", screen, SCREEN_KEYS, path)
-    _check_keys("screen: matrix", screen.get("matrix") or {}, MATRIX_KEYS, path)
-    unknown = sorted(set(screen.get("observed_products") or []) - set(GROUPS))
+    _check_keys("screen", screen, SCREEN_KEYS)
+    _check_keys("screen: matrix", screen.get("matrix") or {}, MATRIX_KEYS)
+    observed = listed(screen, "observed_products")
+    unknown = [g for g in observed if not (isinstance(g, str) and g in GROUPS)]
     if unknown:
-        raise ValueError(f"{path}: unknown observed product groups {unknown}; use {list(GROUPS)}.")
-    for item in screen.get("scans") or []:
+        raise ValueError(f"unknown observed product groups {unknown}; use {list(GROUPS)}.")
+    for item in listed(screen, "scans"):
         if not (isinstance(item, list) and len(item) == 4):
             raise ValueError(
-                f"{path}: scan {item!r} needs [phase A, phase B, from V, to V], "
+                f"scan {item!r} needs [phase A, phase B, from V, to V], "
                 "e.g. [Li3InCl6, NCA, 2.5, 5.0]."
             )
-    for item in screen.get("reactions") or []:
+    for item in listed(screen, "reactions"):
         if not (isinstance(item, list) and len(item) in (3, 4)):
             raise ValueError(
-                f"{path}: reaction {item!r} needs [phase A, phase B, (phase C,) voltage or null]."
+                f"reaction {item!r} needs [phase A, phase B, (phase C,) voltage or null]."
             )
     migration = content.get("migration") or {}
-    _check_keys("migration", migration, MIGRATION_KEYS, path)
-    for hop in migration.get("hops") or []:
-        _check_keys("migration: hops", hop if isinstance(hop, dict) else {}, HOP_KEYS, path)
+    _check_keys("migration", migration, MIGRATION_KEYS)
+    for hop in listed(migration, "hops"):
+        _check_keys("migration: hops", hop if isinstance(hop, dict) else {}, HOP_KEYS)
         if not isinstance(hop, dict) or not {"host", "ion"} <= set(hop):
-            raise ValueError(f"{path}: hop {hop!r} needs at least host and ion.")
-        try:  # its framework and mechanism agree
-            HopSelection(**{k: tuple(v) if isinstance(v, list) else v for k, v in hop.items()})
-        except ValueError as exc:
-            raise ValueError(f"{path}: {exc}") from None
+            raise ValueError(f"hop {hop!r} needs at least host and ion.")
+        check_phase_name(hop["host"])
+        for key in ("supercell", "paths"):
+            listed(hop, key)
+        # its framework and mechanism agree
+        HopSelection(**{k: tuple(v) if isinstance(v, list) else v for k, v in hop.items()})
     if "migration" in content and not migration.get("hops"):
-        raise ValueError(f"{path}: the migration section needs a list of hops.")
-    if "screen" in content:
-        try:
-            screen_campaign(content)
-        except ValueError as exc:
-            raise ValueError(f"{path}: {exc.args[0]}") from None
-    return content
+        raise ValueError("the migration section needs a list of hops.")
 
 
 def _engine(content: dict):
@@ -171,11 +216,11 @@ def doping_flow(content: dict, overrides: dict | None = None, store=None) -> Flo
 def screen_campaign(content: dict) -> Campaign:
     """The screen section of a campaign file as a Campaign."""
     section = content.get("screen") or {}
-    reactions = [tuple(r) for r in section.get("reactions") or []]
+    reactions = [tuple(r) for r in listed(section, "reactions")]
     matrix = section.get("matrix")
     if matrix:
         for name in ("coatings", "cathodes", "electrolytes"):
-            if not matrix.get(name):
+            if not [check_phase_name(p) for p in listed(matrix, name)]:
                 raise ValueError(f"The screening matrix needs a list of {name}.")
         for mixture in mixtures(
             matrix["coatings"],
@@ -183,20 +228,21 @@ def screen_campaign(content: dict) -> Campaign:
             matrix["electrolytes"],
             matrix.get("triples", True),
         ):
-            reactions += [(*mixture, v) for v in matrix.get("voltages") or [None]]
+            reactions += [(*mixture, v) for v in listed(matrix, "voltages") or [None]]
     campaign = Campaign(
-        hulls=list(section.get("hulls") or []),
-        windows=list(section.get("windows") or []),
-        reactions=list(dict.fromkeys(reactions)),
-        scans=[tuple(s) for s in section.get("scans") or []],
+        hulls=listed(section, "hulls"),
+        windows=listed(section, "windows"),
+        reactions=reactions,
+        scans=[tuple(s) for s in listed(section, "scans")],
         voltage_reference=str(section.get("voltage_reference", "Li")),
         engine=_engine(content),
         reference=_reference(content),
         max_atoms=section.get("max_atoms", 100),
-        temperatures_k=[float(t) for t in section.get("temperatures_k") or []],
+        temperatures_k=[float(t) for t in listed(section, "temperatures_k")],
         phonon_min_length_a=float(section.get("phonon_min_length_a", 12.0)),
         gas_pressures_bar=_gas_pressures(section.get("gas_pressures_bar") or {}),
     )
+    campaign.reactions = list(dict.fromkeys(campaign.reactions))  # phases checked: hashable
     if campaign.phonon_min_length_a <= 0:
         raise ValueError(
             f"phonon_min_length_a {campaign.phonon_min_length_a} is not a length; "
@@ -227,3 +273,24 @@ def migration_flow(content: dict, store=None) -> Flow:
         engine=MLIPEngine(potential=str(content.get("model", "chgnet")).lower()), **section
     )
     return maker.make_campaign(selections, content.get("name", "migration"), store)
+
+
+def campaign_documents(content: dict, store) -> tuple[dict[str, list[dict]], int]:
+    """The stored documents of a campaign file's current results by kind, computing nothing,
+    and how many results its screen section plans that are not stored yet."""
+    from ssbscreen.store.queries import find_output, stored_outputs
+    from ssbscreen.workflows.campaign import plan_campaign
+
+    documents: dict[str, list[dict]] = {}
+    missing = 0
+    if "screen" in content:
+        keys = plan_campaign(screen_campaign(content), store).result_keys
+        for kind in ("hull", "window", "reaction", "scan"):
+            found = [doc for key in keys[kind] if (doc := find_output(store, kind, key))]
+            missing += len(keys[kind]) - len(found)
+            documents[kind] = found
+    for kind in ("doping", "migration"):
+        if kind in content:
+            name = content.get("name", kind)
+            documents[kind] = [d for d in stored_outputs(store, kind) if d["campaign"] == name]
+    return documents, missing

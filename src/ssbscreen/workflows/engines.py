@@ -95,6 +95,7 @@ class PotentialSpec:
     # "none": its training targets already carried the MP2020 corrections
     energy_corrections: str = "MP2020"
     elements: frozenset[str] | None = None  # None: all elements of its training set (MPtrj)
+    device_keyword: str = "device"  # the calculator's argument naming the torch device
 
     @property
     def package_version(self) -> str:
@@ -125,6 +126,7 @@ POTENTIALS: dict[str, PotentialSpec] = {
             "CHGNet-0.3.0",
             energy_corrections="none",
             elements=CHGNET_ELEMENTS,
+            device_keyword="use_device",
         ),
         PotentialSpec("sevennet", "SevenNet", "sevenn", "SevenNet-7net-0", {"model": "7net-0"}),
         # SevenNet-l3i5 (l_max 3, 5 interaction layers), trained on MPtrj like 7net-0; its
@@ -146,13 +148,60 @@ def get_potential(key: str) -> PotentialSpec:
         ) from None
 
 
-@cache  # one calculator (model weights loaded once) per potential and process
-def potential_calculator(key: str):
-    """The ASE calculator of a registered potential, as atomate2's force-field jobs build it."""
+def default_device() -> str:
+    """ "cuda" when PyTorch sees a GPU, else "cpu"."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def potential_calculator(key: str, device: str | None = None):
+    """The ASE calculator of a registered potential on ``device`` (None: a GPU when present),
+    as atomate2's force-field jobs build it; loaded once per process and device and shared
+    by relaxations, statics, NEB images, phonons and batched relaxations."""
+    return loaded_calculator(get_potential(key).key, device or default_device())
+
+
+@cache
+def loaded_calculator(key: str, device: str):
+    """potential_calculator's cache: one calculator (model weights loaded once) per potential
+    and device."""
     from atomate2.forcefields.utils import ase_calculator
 
     spec = get_potential(key)
-    return ase_calculator(spec.force_field_name, **spec.calculator_kwargs)
+    kwargs = {**spec.calculator_kwargs, spec.device_keyword: device}
+    maker = ForceFieldStaticMaker(force_field_name=spec.force_field_name, calculator_kwargs=kwargs)
+    return ase_calculator(maker.calculator_meta, **maker.calculator_kwargs)  # atomate2's defaults
+
+
+class _SharedCalculator:
+    """An atomate2 force-field Maker of the registered ``potential``, on its one calculator per
+    process (atomate2 builds a calculator, loading the model, in every job)."""
+
+    potential: str
+
+    def __post_init__(self):
+        spec = get_potential(self.potential)
+        self.force_field_name = spec.force_field_name
+        self.calculator_kwargs = dict(spec.calculator_kwargs)
+        super().__post_init__()
+
+    def _get_calculator(self):
+        return potential_calculator(self.potential)
+
+
+@dataclass
+class PotentialRelaxMaker(_SharedCalculator, ForceFieldRelaxMaker):
+    """atomate2's ForceFieldRelaxMaker of a registered potential (its key, e.g. "chgnet")."""
+
+    potential: str = "chgnet"
+
+
+@dataclass
+class PotentialStaticMaker(_SharedCalculator, ForceFieldStaticMaker):
+    """atomate2's ForceFieldStaticMaker of a registered potential (its key, e.g. "chgnet")."""
+
+    potential: str = "chgnet"
 
 
 def mp_entry_parameters(composition: Composition) -> dict:
@@ -222,22 +271,17 @@ class MLIPEngine:
 
     def relax_and_static(self, structure: Structure, name: str) -> tuple[list[Job], Job]:
         """Jobs that relax ``structure`` and then compute its energy; returns (jobs, static)."""
-        spec = self.spec
-        common = {
-            "force_field_name": spec.force_field_name,
-            "calculator_kwargs": spec.calculator_kwargs,
-        }
-        relax = ForceFieldRelaxMaker(
+        relax = PotentialRelaxMaker(
             name=f"{name} relax",
             relax_cell=self.relax_cell,
             steps=self.max_steps,
             relax_kwargs={"fmax": self.fmax_ev_per_a, **NO_FILES},
             ionic_step_data=("energy",),  # keep documents small; trajectories are not kept
-            **common,
+            potential=self.potential,
         ).make(structure)
-        static = ForceFieldStaticMaker(name=f"{name} static", relax_kwargs=NO_FILES, **common).make(
-            relax.output.structure
-        )
+        static = PotentialStaticMaker(
+            name=f"{name} static", relax_kwargs=NO_FILES, potential=self.potential
+        ).make(relax.output.structure)
         return [relax, static], static
 
     def entry_parameters(self, composition: Composition) -> dict:

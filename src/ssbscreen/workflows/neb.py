@@ -17,7 +17,6 @@ from ase.calculators.calculator import Calculator, all_changes
 from ase.mep import NEB
 from ase.optimize import FIRE
 from atomate2.common.jobs.neb import NebInterpolation
-from atomate2.forcefields.jobs import ForceFieldRelaxMaker
 from jobflow import Flow, JobStore, Maker, OnMissing, job
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
@@ -36,6 +35,7 @@ from ssbscreen.workflows.batched import chgnet_predictions
 from ssbscreen.workflows.engines import (
     NO_FILES,
     MLIPEngine,
+    PotentialRelaxMaker,
     VaspEngine,
     mlip_engine_from_settings,
     potential_calculator,
@@ -385,14 +385,12 @@ class NebMaker(Maker):
                 "hop or raise max_hop_length_a."
             )
         points = end_points(host, hop, self.background_charge)
-        spec = self.engine.spec
-        relax = ForceFieldRelaxMaker(
+        relax = PotentialRelaxMaker(
             relax_cell=False,
             steps=self.engine.max_steps,
             relax_kwargs={"fmax": self.fmax_ev_per_a, **NO_FILES},
             ionic_step_data=("energy",),
-            force_field_name=spec.force_field_name,
-            calculator_kwargs=spec.calculator_kwargs,
+            potential=self.engine.potential,
         )
         start = relax.make(points[0])
         end = relax.make(points[-1])

@@ -26,7 +26,6 @@ from atomate2.common.jobs.phonons import (
     run_phonon_displacements,
 )
 from atomate2.common.schemas.phonons import PhononBSDOSDoc
-from atomate2.forcefields.jobs import ForceFieldStaticMaker
 from jobflow import CURRENT_JOB, Flow, Job, Maker, OnMissing, OutputReference, Response, job
 from phonopy import Phonopy
 from phonopy.phonon.band_structure import get_band_qpoints_and_path_connections
@@ -45,7 +44,7 @@ from ssbscreen.analysis.free_energy import structure_key
 from ssbscreen.schemas import PhononDocument, Provenance, content_key
 from ssbscreen.store.queries import stored_jobs
 from ssbscreen.workflows.batched import chgnet_predictions
-from ssbscreen.workflows.engines import NO_FILES, MLIPEngine
+from ssbscreen.workflows.engines import NO_FILES, MLIPEngine, PotentialStaticMaker
 from ssbscreen.workflows.local import JOB_LOG
 
 EV_IN_J_PER_MOL = 96485.33212  # 1 eV per particle = e * N_A J/mol
@@ -348,11 +347,9 @@ class PhasePhononMaker(Maker):
         static = own_maker() if own_maker else self._force_field_static()
         return run_phonon_displacements(structures, relaxed, supercell_matrix, phonon_maker=static)
 
-    def _force_field_static(self) -> ForceFieldStaticMaker:
-        spec = self.engine.spec
-        return ForceFieldStaticMaker(
-            force_field_name=spec.force_field_name,
-            calculator_kwargs=spec.calculator_kwargs,
+    def _force_field_static(self) -> PotentialStaticMaker:
+        return PotentialStaticMaker(
+            potential=self.engine.potential,
             relax_kwargs=NO_FILES,
             ionic_step_data=("energy",),
         )
