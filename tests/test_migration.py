@@ -15,9 +15,9 @@ from ssbscreen.structures.migration import (
     HopSelection,
     empty_sites,
     end_points,
+    hop_groups,
     idpp_band,
     interstitial_hops,
-    merge_similar_hops,
     moving_index,
     vacancy_hops,
 )
@@ -111,14 +111,19 @@ def test_in_in_li3ycl6_moves_oct_tet_oct_through_empty_holes():
     assert all(hop.mechanism == "interstitial" for hop in plain)
 
 
-def test_hops_keep_parent_wyckoff_labels_and_merge_copies():
+def test_hops_keep_parent_wyckoff_labels_and_every_class_of_a_group():
     cell = ordered_representative("Li3YCl6") * (1, 1, 2)
     hops = vacancy_hops(cell, "Li", 4.0)
     labels = {hop.path_label for hop in hops}
     assert labels <= {"Li 6g-Li 6h", "Li 6h-Li 6g", "Li 6g-Li 6g", "Li 6h-Li 6h"}
-    merged = merge_similar_hops(hops)
-    assert sum(h.multiplicity for h in merged) == sum(h.multiplicity for h in hops)
-    assert len(merged) <= len(hops)
+    groups = hop_groups(hops)
+    assert sum(len(group) for group in groups) == len(hops)
+    for group in groups:
+        assert len({(h.path_label, round(h.length_a, 1)) for h in group}) == 1
+    # a selection runs every symmetry-distinct hop of the groups it keeps: none stands in for
+    # another (they are not symmetry-equivalent, and their barriers differ)
+    selection = HopSelection("Li3YCl6", "Li", supercell=(1, 1, 2), max_hops=1, max_length_a=4.0)
+    assert selection.hops(cell) == groups[0]
 
 
 def _edge_doc(path_label, barrier, paths, converged=True):
@@ -282,3 +287,197 @@ def test_an_unconverged_band_is_reported_as_unconverged():
     }
     assert "no (band not converged)" in render("migration", [doc])
     assert percolation([doc])[0].barrier_1d_ev is None
+
+
+def _profile(energies, via_images=None, ends=None, converged=True, spacing=None):
+    from ssbscreen.analysis.migration import band_checks
+
+    x = np.cumsum([0.0] + (spacing or [0.6] * (len(energies) - 1)))
+    ends = ends if ends is not None else [0.0, energies[-1]]
+    return band_checks(energies, list(x), ends, converged, via_images)
+
+
+def test_a_smooth_one_maximum_band_is_trusted():
+    checks = _profile([0.0, 0.08, 0.25, 0.3, 0.25, 0.08, 0.0])
+    assert checks.trusted and checks.one_maximum and checks.maxima_images == [3]
+    assert not checks.under_resolved and checks.ends_consistent and checks.flags == []
+
+
+def test_a_band_with_two_maxima_is_flagged_and_its_minimum_named():
+    two = [0.0, 0.15, 0.3, 0.1, 0.3, 0.15, 0.0]
+    checks = _profile(two)
+    assert not checks.one_maximum and not checks.trusted
+    assert checks.maxima_images == [2, 4]
+    assert "2 maxima (images 2, 4)" in checks.flags
+    assert any(flag.startswith("minimum at image 3") for flag in checks.flags)
+    # the same profile along Oct-Tet-Oct, its minimum at the Tet site: one maximum per step
+    path = _profile(two, via_images={3: "Tet"})
+    assert path.one_maximum and path.trusted
+    assert path.intermediate_minima[0].startswith("Tet (image 3")
+    doc = {
+        **_edge_doc("Li 4g-Li 4g", 0.3, [[[0, 0, 0], [1, 0, 0]]]),
+        "mechanism": "vacancy",
+        "hop_length_a": 3.7,
+        "reason": None,
+        "provenance": {"model": "CHGNet-0.3.0"},
+        "checks": checks.model_dump(),
+    }
+    assert "2 maxima (images 2, 4)" in render("migration", [doc])
+
+
+def test_ends_off_the_relaxed_end_points_and_a_saddle_beside_an_end_are_flagged():
+    off = _profile([0.0, 0.1, 0.2, 0.1, 0.0], ends=[-10.0, -9.9])
+    assert not off.ends_consistent and off.ends_mismatch_ev == pytest.approx(-0.1)
+    assert any("off the relaxed end points" in flag for flag in off.flags)
+    beside = _profile([0.0, 0.4, 0.3, 0.2, 0.1, -0.1])
+    assert beside.under_resolved and "saddle beside an end point (image 1)" in beside.flags
+    uneven = _profile([0.0, 0.1, 0.3, 0.1, 0.0], spacing=[0.3, 0.9, 0.9, 0.3])
+    assert uneven.under_resolved and not uneven.trusted
+    assert not _profile([0.0, 0.1, 0.3, 0.1, 0.0], converged=False).trusted
+
+
+def _copy_of(cell: Structure, hop, k: int):
+    """The hop realised along its k-th equivalent path (another ion into another vacancy)."""
+    import dataclasses
+
+    start, end = (np.asarray(p) for p in hop.equivalent_paths[k])
+
+    def index(frac):
+        return int(np.argmin(cell.lattice.get_all_distances([frac], cell.frac_coords)[0]))
+
+    return dataclasses.replace(
+        hop,
+        moving_index=index(start),
+        vacancy_index=index(end),
+        path_frac=(tuple(start), tuple(end)),
+    )
+
+
+def test_symmetry_equivalent_copies_give_one_symmetric_barrier():
+    from ase.optimize import FIRE
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from ssbscreen.workflows.engines import MLIPEngine, potential_calculator
+    from ssbscreen.workflows.neb import band_evaluator, relax_band
+
+    def relaxed(structure):
+        atoms = AseAtomsAdaptor.get_atoms(structure)
+        atoms.calc = potential_calculator("chgnet")
+        FIRE(atoms, logfile=None).run(fmax=0.01, steps=300)
+        return AseAtomsAdaptor.get_structure(atoms)
+
+    cell = rock_salt_licl()
+    (hop,) = vacancy_hops(cell, "Li", 4.0)
+    assert hop.multiplicity > 2
+    other = _copy_of(cell, hop, hop.multiplicity // 2)
+    assert (other.moving_index, other.vacancy_index) != (hop.moving_index, hop.vacancy_index)
+    barriers = []
+    for copy in (hop, other):
+        band = idpp_band([relaxed(p) for p in end_points(cell, copy)], n_images=3)
+        result = relax_band(band, band_evaluator(MLIPEngine()))
+        energies = result.energies_ev - result.energies_ev[0]
+        assert result.converged
+        # a hop between equivalent sites: the profile is its own mirror image
+        assert np.allclose(energies, energies[::-1], atol=0.01)
+        barriers.append(energies.max())
+    assert barriers[0] == pytest.approx(barriers[1], abs=0.02)
+
+
+def test_an_under_resolved_band_is_run_again_with_more_images():
+    from types import SimpleNamespace
+
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from ssbscreen.workflows.engines import MLIPEngine
+    from ssbscreen.workflows.neb import NebMaker, _hop_dict, band_evaluator, neb_document
+
+    cell = rock_salt_licl()
+    (hop,) = vacancy_hops(cell, "Li", 4.0)
+    points = end_points(cell, hop)
+    energies, _ = band_evaluator(MLIPEngine())([AseAtomsAdaptor.get_atoms(p) for p in points])
+    relaxed = [
+        SimpleNamespace(
+            output=SimpleNamespace(structure=p, energy=float(e)), is_force_converged=True
+        )
+        for p, e in zip(points, energies, strict=True)
+    ]
+    maker = NebMaker(n_images=1)  # one image: the saddle sits beside both end points
+    provenance = MLIPEngine().provenance().model_dump()
+    doc = neb_document.original(
+        *relaxed, points, _hop_dict(hop), "LiCl", "key", maker.settings(), provenance
+    )
+    assert doc.state == "successful" and doc.checks.rerun_n_images == 3
+    assert len(doc.energies_ev) == 5 and not doc.checks.under_resolved
+    assert doc.checks.coarse_barrier_ev > 0
+    assert doc.barrier_ev == pytest.approx(max(doc.energies_ev))
+
+
+def test_bare_framework_keeps_the_moving_ion_and_the_anions_and_charges_the_cell():
+    from ssbscreen.workflows.engines import VaspEngine
+    from ssbscreen.workflows.neb import vasp_neb_flow
+
+    selection = HopSelection(
+        "Li3YCl6", "In", "interstitial", (1, 1, 2), "3Li->In", ("Oct-Tet-Oct",), 1, 4.5, "bare"
+    )
+    assert selection.name == "Li3YCl6+In bare"
+    host = selection.cell()
+    runs = selection.neb_cells(host)
+    assert [hop.path_frac for _, hop in runs] == [hop.path_frac for hop in selection.hops(host)]
+    n_cl = host.composition["Cl"]
+    for cell, hop in runs:
+        assert cell.composition.as_dict() == {"In": 1, "Cl": n_cl}
+        assert cell[hop.moving_index].specie.symbol == "In"
+        assert cell.charge == 3 - n_cl  # In3+ and Cl-, neutralised by the background
+        free = [any(flags) for flags in cell.site_properties["selective_dynamics"]]
+        assert free == [i == hop.moving_index for i in range(len(cell))]  # the anions stay
+        points = end_points(cell, hop)
+        assert all(p.charge == cell.charge for p in points)
+        assert np.allclose(points[0][hop.moving_index].frac_coords, hop.path_frac[0])
+    # VASP counts the electrons from the cell's charge (NELECT); a neutral cell does not
+    flow = vasp_neb_flow(*runs[0], VaspEngine(), n_images=3)
+    makers = [job.maker for job in flow.jobs if getattr(job, "maker", None) is not None]
+    assert makers and all(m.input_set_generator.use_structure_charge for m in makers)
+    with pytest.raises(ValueError, match="needs mechanism: interstitial"):
+        HopSelection("Li3YCl6", "Li", framework="bare")
+
+
+def test_campaign_file_refuses_a_bare_framework_vacancy_hop(tmp_path, capsys):
+    from ssbscreen.cli import main
+
+    path = tmp_path / "c.yaml"
+    uri = f"embedded://{tmp_path / 'store'}"
+    for hop, needle in (
+        ("{host: Li3YCl6, ion: Li, framework: bare}", "framework: bare keeps one Li ion"),
+        ("{host: Li3YCl6, ion: Li, framework: naked}", "choose host or bare"),
+    ):
+        path.write_text(f"name: c\nmigration:\n  hops: [{hop}]\n")
+        capsys.readouterr()
+        assert main(["run", str(path), "--store", uri]) == 2
+        err = capsys.readouterr().err.strip()
+        assert needle in err and str(path) in err and "\n" not in err, err
+        assert not (tmp_path / "store").exists()
+
+
+def test_a_bare_framework_band_moves_only_the_ion():
+    from types import SimpleNamespace
+
+    from ssbscreen.workflows.engines import MLIPEngine
+    from ssbscreen.workflows.neb import NebMaker, _hop_dict, neb_document
+
+    selection = HopSelection(
+        "Li3YCl6", "In", "interstitial", (1, 1, 2), "3Li->In", ("Oct-Tet-Oct",), 1, 4.5, "bare"
+    )
+    cell, hop = selection.neb_cells(selection.cell())[0]
+    points = end_points(cell, hop)
+    relaxed = [
+        SimpleNamespace(output=SimpleNamespace(structure=p, energy=0.0), is_force_converged=True)
+        for p in (points[0], points[-1])
+    ]
+    settings = NebMaker(n_images=1, max_steps=3, rerun_under_resolved=False).settings()
+    provenance = MLIPEngine().provenance().model_dump()
+    doc = neb_document.original(*relaxed, points, _hop_dict(hop), "x", "key", settings, provenance)
+    assert doc.state == "successful" and doc.cell_charge == cell.charge
+    anions = [i for i in range(len(cell)) if i != hop.moving_index]
+    for image in doc.images:  # IDPP moves every atom; the band puts the anions back and keeps them
+        assert np.allclose(image.frac_coords[anions], cell.frac_coords[anions])
+    assert not np.allclose(doc.images[1][hop.moving_index].frac_coords, hop.path_frac[0])

@@ -227,6 +227,26 @@ class InterfaceDocument(BaseModel):
     provenance: Provenance
 
 
+class BandChecks(BaseModel):
+    """Whether a relaxed NEB band can be trusted (see ``ssbscreen.analysis.migration``)."""
+
+    maxima_images: list[int] = Field(description="Images at a maximum of the profile.")
+    intermediate_minima: list[str] = Field(
+        default_factory=list, description="Minima between maxima, named (site, image, eV)."
+    )
+    one_maximum: bool = Field(description="One maximum per step of the path.")
+    ends_mismatch_ev: float = Field(
+        description="Barrier minus reverse barrier, minus the relaxed end points' difference."
+    )
+    ends_consistent: bool
+    image_spacing_a: list[float] = Field(description="Smallest and largest image spacing.")
+    under_resolved: bool = Field(description="Saddle beside an end point, or uneven images.")
+    rerun_n_images: int | None = Field(None, description="Images per step of the finer rerun.")
+    coarse_barrier_ev: float | None = Field(None, description="Barrier of the first band.")
+    trusted: bool
+    flags: list[str] = Field(default_factory=list, description="What failed, in words.")
+
+
 class MigrationDocument(BaseModel):
     """A climbing-image NEB of one hop: barrier, energy profile and saddle (eV, Angstrom)."""
 
@@ -264,6 +284,7 @@ class MigrationDocument(BaseModel):
     n_images: int
     n_steps: int | None = None
     max_force_ev_per_a: float | None = Field(None, description="Largest NEB force at the end.")
+    checks: BandChecks | None = None
     cell_charge: float = 0.0
     n_atoms: int
     images: list[Structure] = Field(

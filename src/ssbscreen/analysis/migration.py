@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from scipy.signal import find_peaks
+
+from ssbscreen.schemas import BandChecks
 
 SITE_DECIMALS = 3  # fractional coordinates are rounded to this to name a site
 
@@ -25,6 +28,87 @@ class Percolation:
     barrier_2d_ev: float | None
     barrier_3d_ev: float | None
     excluded: tuple[str, ...] = ()
+
+
+# a maximum or minimum of a band counts when it stands out by this much (eV): half the 0.02 eV
+# within which symmetry-equivalent copies of one hop give the same barrier
+ENERGY_TOL_EV = 0.01
+# images are uneven when one interval of the band is this many times another
+UNEVEN_SPACING_RATIO = 2.0
+
+
+def band_checks(
+    energies_ev: list[float],
+    reaction_coordinate_a: list[float],
+    endpoint_energies_ev: list[float],
+    converged: bool,
+    via_images: dict[int, str] | None = None,
+) -> BandChecks:
+    """Quality checks of a relaxed band (energies relative to its start, eV).
+
+    One maximum per step of the path, the minima between steps at the path's intermediate
+    sites (via_images: band image -> site label); barrier minus reverse barrier equal to the
+    relaxed end points' energy difference; the saddle sampled on both sides (not beside an end
+    point) by evenly spaced images.
+    """
+    energies = np.asarray(energies_ev, dtype=float)
+    x = np.asarray(reaction_coordinate_a, dtype=float)
+    via_images = via_images or {}
+    maxima = [int(k) for k in find_peaks(energies, prominence=ENERGY_TOL_EV)[0]]
+    minima = [int(k) for k in find_peaks(-energies, prominence=ENERGY_TOL_EV)[0]]
+    named, unexpected = [], []
+    for k in minima:
+        site = next((label for i, label in via_images.items() if abs(i - k) <= 1), None)
+        where = f"image {k}, {x[k]:.2f} A along, {energies[k]:.3f} eV"
+        named.append(f"{site} ({where})" if site else where)
+        if site is None:
+            unexpected.append(where)
+    one_maximum = len(maxima) == len(via_images) + 1 and not unexpected
+    mismatch = float(energies[-1] - energies[0]) - (
+        endpoint_energies_ev[1] - endpoint_energies_ev[0]
+    )
+    steps = np.diff(x)
+    spacing = [float(steps.min()), float(steps.max())]
+    saddle = int(np.argmax(energies))
+    beside_end = saddle in (1, len(energies) - 2)
+    uneven = spacing[1] > UNEVEN_SPACING_RATIO * spacing[0]
+    flags = [] if converged else ["band not converged"]
+    if not maxima:
+        flags.append("no maximum inside the band")
+    elif not one_maximum:
+        flags.append(f"{len(maxima)} maxima (images {', '.join(map(str, maxima))})")
+    flags += [f"minimum at {where}" for where in unexpected]
+    if abs(mismatch) > ENERGY_TOL_EV:
+        flags.append(f"ends {mismatch:+.3f} eV off the relaxed end points")
+    if beside_end:
+        flags.append(f"saddle beside an end point (image {saddle})")
+    if uneven:
+        flags.append(f"uneven images ({spacing[0]:.2f}-{spacing[1]:.2f} A apart)")
+    return BandChecks(
+        maxima_images=maxima,
+        intermediate_minima=named,
+        one_maximum=one_maximum,
+        ends_mismatch_ev=round(mismatch, 6),
+        ends_consistent=abs(mismatch) <= ENERGY_TOL_EV,
+        image_spacing_a=[round(v, 4) for v in spacing],
+        under_resolved=beside_end or uneven,
+        trusted=not flags,
+        flags=flags,
+    )
+
+
+def checks_cell(document: dict) -> str:
+    """The table's word on a band: 'ok', or what failed; the intermediate sites it passed."""
+    checks = document.get("checks")
+    if checks is None:
+        return "-"
+    text = "ok" if checks["trusted"] else "; ".join(checks["flags"])
+    if checks.get("rerun_n_images"):
+        coarse = checks["coarse_barrier_ev"]
+        text += f"; rerun at {checks['rerun_n_images']} images (was {coarse:.3f} eV)"
+    if checks["one_maximum"] and checks["intermediate_minima"]:
+        text += f"; via {', '.join(checks['intermediate_minima'])}"
+    return text
 
 
 def _site(frac: np.ndarray) -> tuple[float, ...]:

@@ -7,7 +7,7 @@ import html
 import io
 
 from ssbscreen.analysis.ideal_gas import STANDARD_PRESSURE_BAR
-from ssbscreen.analysis.migration import percolation
+from ssbscreen.analysis.migration import checks_cell, percolation
 from ssbscreen.analysis.reactions import NO_REACTION, is_one_phase
 from ssbscreen.structures.library import nominal_formula
 
@@ -62,6 +62,7 @@ COLUMNS = {
         "barrier (eV)",
         "reverse barrier (eV)",
         "converged",
+        "checks",
         "model",
     ],
     "percolation": ["host", "ion", "1D (eV)", "2D (eV)", "3D (eV)", "left out (not converged)"],
@@ -203,6 +204,7 @@ def table_rows(
                 _number(d["barrier_ev"], 1, 3),
                 _number(d["reverse_barrier_ev"], 1, 3),
                 "yes" if d["converged"] else f"no ({d['reason'] or 'band not converged'})",
+                checks_cell(d),
                 _model(d),
             ]
             for d in documents

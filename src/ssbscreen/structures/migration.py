@@ -305,20 +305,62 @@ def end_points(structure: Structure, hop: Hop, background_charge: bool = False) 
     """
     cell = structure.copy()
     moving = moving_index(hop)
-    charge = 0.0
+    charge = float(structure.charge)  # a bare framework's (see bare_framework)
     if hop.vacancy_index is not None:
         removed = cell[hop.vacancy_index]
         oxidation = getattr(removed.specie, "oxi_state", None) or _common_oxidation(removed)
-        charge = -float(oxidation) if background_charge else 0.0
+        charge -= float(oxidation) if background_charge else 0.0
         cell.remove_sites([hop.vacancy_index])
     cells = []
     for point in hop.path_frac:
         image = cell.copy()
         image.replace(
-            moving, image[moving].species, coords=np.array(point), coords_are_cartesian=False
+            moving,
+            image[moving].species,
+            coords=np.array(point),
+            coords_are_cartesian=False,
+            properties=image[moving].properties,
         )
         cells.append(Structure.from_sites(image.sites, charge=charge))
     return cells
+
+
+def bare_framework(
+    structure: Structure, hop: Hop, anions: tuple[str, ...] | None = None
+) -> tuple[Structure, Hop]:
+    """The hop's ion alone in the anion framework of ``structure`` (every other cation removed)
+    and the hop in that cell; the cell carries the charge of the ion and the anions (common
+    oxidation states), which periodic DFT codes neutralise with a uniform background. The
+    anions are held fixed (``selective_dynamics``: ASE constraints, VASP's POSCAR flags): freed
+    of their cations they would not keep the host's shape.
+
+    anions: framework species (default: the most electronegative element).
+    """
+    if hop.vacancy_index is not None:
+        raise ValueError(
+            f"The bare framework keeps one {hop.ion} ion, so a vacancy hop cannot run in it; "
+            "use mechanism: interstitial with framework: bare."
+        )
+    anions = anions or (max(structure.composition, key=lambda el: el.X).symbol,)
+    keep = [
+        i
+        for i, site in enumerate(structure)
+        if i == hop.moving_index or site.specie.symbol in anions
+    ]
+    charge = sum(
+        min(structure[i].specie.common_oxidation_states)
+        if structure[i].specie.symbol in anions
+        else _common_oxidation(structure[i])
+        for i in keep
+    )
+    cell = Structure(
+        structure.lattice,
+        [structure[i].species for i in keep],
+        [structure[i].frac_coords for i in keep],
+        charge=float(charge),
+        site_properties={"selective_dynamics": [[i == hop.moving_index] * 3 for i in keep]},
+    )
+    return cell, dataclasses.replace(hop, moving_index=keep.index(hop.moving_index))
 
 
 def _common_oxidation(site) -> int:
@@ -368,7 +410,10 @@ class HopSelection:
     supercell: multiples of that cell (a NEB cell should be >= ~8 A across).
     substitution: dope the cell first (e.g. '3Li->In'), lowest-Ewald doped cell.
     paths: keep only these path labels (e.g. ['Oct-Tet-Oct']); None keeps all.
-    max_hops: the shortest distinct hops kept (per path label when ``paths`` is given).
+    max_hops: the shortest (path label, length) groups kept (per path label when ``paths`` is
+        given), each with every symmetry-distinct hop in it.
+    framework: "host" (the hop in the whole cell) or "bare" (the ion alone in the host's
+        anion framework, charged; see ``bare_framework``): interstitial hops only.
     """
 
     host: str
@@ -379,13 +424,27 @@ class HopSelection:
     paths: tuple[str, ...] | None = None
     max_hops: int = 3
     max_length_a: float = 4.5
+    framework: Literal["host", "bare"] = "host"
+
+    def __post_init__(self):
+        if self.framework not in ("host", "bare"):
+            raise ValueError(
+                f"framework {self.framework!r} of the {self.ion} hops in {self.host} is "
+                "unknown; choose host or bare."
+            )
+        if self.framework == "bare" and self.mechanism != "interstitial":
+            raise ValueError(
+                f"framework: bare keeps one {self.ion} ion in {self.host}, so it needs "
+                "mechanism: interstitial; set it or use framework: host."
+            )
 
     @property
     def name(self) -> str:
         """Host name as stored in documents, e.g. 'Li3YCl6+In'."""
         host = Path(self.host).stem if "." in self.host else self.host
         dopant = self.substitution.split("->")[-1] if self.substitution else None
-        return f"{host}+{dopant}" if dopant else host
+        name = f"{host}+{dopant}" if dopant else host
+        return f"{name} bare" if self.framework == "bare" else name
 
     def cell(self) -> Structure:
         """The (doped) supercell the hops run in."""
@@ -419,12 +478,13 @@ class HopSelection:
             raise ValueError(
                 f"Unknown mechanism {self.mechanism!r}; choose 'vacancy' or 'interstitial'."
             )
-        found = merge_similar_hops(found)
+        groups = hop_groups(found)
         if self.paths is None:
-            return found[: self.max_hops]
+            return [hop for group in groups[: self.max_hops] for hop in group]
         kept = []
         for label in self.paths:
-            kept += [hop for hop in found if hop.path_label == label][: self.max_hops]
+            labelled = [group for group in groups if group[0].path_label == label]
+            kept += [hop for group in labelled[: self.max_hops] for hop in group]
         if not kept:
             labels = sorted({hop.path_label for hop in found})
             raise ValueError(
@@ -433,23 +493,24 @@ class HopSelection:
             )
         return kept
 
+    def neb_cells(self, cell: Structure) -> list[tuple[Structure, Hop]]:
+        """(cell, hop) of every selected hop: ``cell`` itself, or the hop's bare framework."""
+        hops = self.hops(cell)
+        if self.framework == "bare":
+            return [bare_framework(cell, hop) for hop in hops]
+        return [(cell, hop) for hop in hops]
 
-def merge_similar_hops(hops: list[Hop], length_decimals: int = 1) -> list[Hop]:
-    """One hop per (path label, length rounded to 0.1 A); the others become its copies.
 
-    In a low-symmetry ordered or doped cell every hop is formally distinct; hops between the
-    same parent sites with the same length are taken to share one barrier, so one NEB covers
-    them and every copy enters the conduction network.
+def hop_groups(hops: list[Hop], length_decimals: int = 1) -> list[list[Hop]]:
+    """Hops grouped by path label and length (rounded to 0.1 A), shortest group first.
+
+    In a low-symmetry ordered or doped cell, hops between the same parent sites with the same
+    length are often not symmetry-equivalent, and their barriers differ (Li 4g-Li 4g in the
+    earlier Li3InCl6 cell: 0.185 and 0.518 eV): every hop of a group needs its own NEB.
     """
     groups: dict[tuple, list[Hop]] = {}
     for hop in hops:
         groups.setdefault((hop.path_label, round(hop.length_a, length_decimals)), []).append(hop)
-    merged = [
-        dataclasses.replace(
-            group[0],
-            multiplicity=sum(h.multiplicity for h in group),
-            equivalent_paths=tuple(p for h in group for p in h.equivalent_paths),
-        )
-        for group in groups.values()
-    ]
-    return sorted(merged, key=lambda hop: (len(hop.path_frac), hop.length_a, hop.path_label))
+    return sorted(
+        groups.values(), key=lambda g: (len(g[0].path_frac), g[0].length_a, g[0].path_label)
+    )

@@ -222,6 +222,8 @@ def _check_sections(content: dict) -> None:
         check_phase_name(hop["host"])
         for key in ("supercell", "paths"):
             listed(hop, key)
+        # its framework and mechanism agree
+        HopSelection(**{k: tuple(v) if isinstance(v, list) else v for k, v in hop.items()})
     if "migration" in content and not migration.get("hops"):
         raise ValueError("the migration section needs a list of hops.")
 

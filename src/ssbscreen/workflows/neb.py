@@ -21,7 +21,8 @@ from jobflow import Flow, JobStore, Maker, OnMissing, job
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
-from ssbscreen.schemas import MigrationDocument, Provenance, content_key
+from ssbscreen.analysis.migration import band_checks
+from ssbscreen.schemas import BandChecks, MigrationDocument, Provenance, content_key
 from ssbscreen.store.queries import find_output
 from ssbscreen.structures.migration import (
     Hop,
@@ -232,26 +233,33 @@ def neb_document(
                 reason=f"the {role} relaxation did not reach its force threshold",
                 **common,
             )
-    start = _plain(start_relax.output.structure, via_points[0].charge)
-    end = _plain(end_relax.output.structure, via_points[0].charge)
+    start = _plain(start_relax.output.structure, via_points[0])
+    end = _plain(end_relax.output.structure, via_points[-1])
     moving = moving_index(hop)
     points = [start]
     for via in via_points[1:-1]:  # the start cell with the ion at each intermediate site
         point = start.copy()
-        point.replace(moving, point[moving].species, coords=via[moving].frac_coords)
+        point.replace(
+            moving,
+            point[moving].species,
+            coords=via[moving].frac_coords,
+            properties=point[moving].properties,
+        )
         points.append(point)
     points.append(end)
+    labels = hop.site_labels
     try:
-        band = idpp_band(points, settings["n_images"], settings["min_distance_a"])
+        result, checks = _checked_band(
+            points, labels, settings, settings["n_images"], start_relax, end_relax
+        )
+        if checks.under_resolved and settings["rerun_under_resolved"]:
+            finer = 2 * settings["n_images"] + 1  # every interval halved
+            coarse_barrier = float(np.max(result.energies_ev - result.energies_ev[0]))
+            result, checks = _checked_band(points, labels, settings, finer, start_relax, end_relax)
+            checks.rerun_n_images = finer
+            checks.coarse_barrier_ev = round(coarse_barrier, 6)
     except ValueError as exc:
         return MigrationDocument(state="failed", reason=str(exc), **common)
-    result = relax_band(
-        band,
-        band_evaluator(mlip_engine_from_settings(settings["engine"])),
-        fmax_ev_per_a=settings["fmax_ev_per_a"],
-        max_steps=settings["max_steps"],
-        climb=settings["climb"],
-    )
     energies = result.energies_ev - result.energies_ev[0]
     saddle = int(np.argmax(energies))
     return MigrationDocument(
@@ -269,6 +277,7 @@ def neb_document(
             float(end_relax.output.energy),
         ],
         band_endpoint_energies_ev=[float(result.energies_ev[0]), float(result.energies_ev[-1])],
+        checks=checks,
         n_steps=result.n_steps,
         max_force_ev_per_a=round(result.max_force_ev_per_a, 4),
         images=result.images,
@@ -276,13 +285,52 @@ def neb_document(
     )
 
 
-def _plain(structure: Structure, charge: float) -> Structure:
-    """A relaxed structure without site properties (forces, magmoms) and with the cell charge."""
+def _checked_band(
+    points: list[Structure],
+    labels: tuple[str, ...],
+    settings: dict,
+    n_images: int,
+    start_relax,
+    end_relax,
+) -> tuple[BandResult, BandChecks]:
+    """The relaxed band of n_images per step through ``points`` and its quality checks."""
+    band = [
+        _plain(image, points[0])
+        for image in idpp_band(points, n_images, settings["min_distance_a"])
+    ]
+    result = relax_band(
+        band,
+        band_evaluator(mlip_engine_from_settings(settings["engine"])),
+        fmax_ev_per_a=settings["fmax_ev_per_a"],
+        max_steps=settings["max_steps"],
+        climb=settings["climb"],
+    )
+    energies = result.energies_ev - result.energies_ev[0]
+    via_images = {k * (n_images + 1): labels[k] for k in range(1, len(points) - 1)}
+    checks = band_checks(
+        list(energies),
+        list(reaction_coordinate_a(result.images)),
+        [float(start_relax.output.energy), float(end_relax.output.energy)],
+        result.converged,
+        via_images,
+    )
+    return result, checks
+
+
+def _plain(structure: Structure, like: Structure) -> Structure:
+    """A structure with the charge and fixed atoms of ``like`` (at like's positions: IDPP
+    moves every atom) and no other site properties (forces, magmoms)."""
+    coords = structure.frac_coords.copy()
+    flags = like.site_properties.get("selective_dynamics")
+    if flags is not None:
+        fixed = ~np.array(flags, dtype=bool).any(axis=1)
+        coords[fixed] = like.frac_coords[fixed]
     return Structure(
         structure.lattice,
         structure.species,
-        structure.frac_coords,
-        charge=charge,
+        coords,
+        charge=like.charge,
+        site_properties=None if flags is None else {"selective_dynamics": flags},
     )
 
 
@@ -295,6 +343,8 @@ class NebMaker(Maker):
     min_distance_a: closest approach of two atoms allowed in the initial band (Angstrom).
     max_hop_length_a: longest start-end distance accepted (Angstrom).
     background_charge: charge the vacancy cell (codes with a compensating background).
+    rerun_under_resolved: run the band again at 2 n_images + 1 images per step when its saddle
+        sits beside an end point or its images are uneven (see ``band_checks``).
     """
 
     name: str = "neb"
@@ -306,6 +356,7 @@ class NebMaker(Maker):
     min_distance_a: float = 1.0
     max_hop_length_a: float = 6.0
     background_charge: bool = False
+    rerun_under_resolved: bool = True
 
     def settings(self) -> dict:
         """Everything besides the structures that determines the result."""
@@ -316,6 +367,7 @@ class NebMaker(Maker):
             "climb": self.climb,
             "min_distance_a": self.min_distance_a,
             "background_charge": self.background_charge,
+            "rerun_under_resolved": self.rerun_under_resolved,
             "engine": {
                 "potential": self.engine.potential,
                 "fmax_ev_per_a": self.engine.fmax_ev_per_a,
@@ -368,8 +420,7 @@ class NebMaker(Maker):
             store.connect()
         flows = []
         for selection in selections:
-            cell = selection.cell()
-            for hop in selection.hops(cell):
+            for cell, hop in selection.neb_cells(selection.cell()):
                 key = migration_key(cell, hop, self.settings(), provenance)
                 if store is not None and find_output(store, "migration", key) is not None:
                     continue
@@ -384,17 +435,21 @@ def vasp_neb_flow(
 
     A one-step hop relaxes both end points (ions only) and interpolates IDPP images between
     them (atomate2's NebFromEndpointsMaker); a path through intermediate holes runs the IDPP
-    band of the unrelaxed points, checked for overlapping atoms first.
+    band of the unrelaxed points, checked for overlapping atoms first. A charged ``host`` (a
+    bare framework) sets NELECT from its charge; VASP neutralises it with a uniform background.
     """
     engine.check_elements(host)
     points = end_points(host, hop)
+    maker = engine.neb_maker(relax_endpoints=len(points) == 2)
+    if points[0].charge:  # a charged cell (bare framework): NELECT from the cell's charge
+        for step in (maker.endpoint_relax_maker, maker.images_maker):
+            if step is not None:
+                step.input_set_generator.use_structure_charge = True
     if len(points) == 2:
-        flow = engine.neb_maker().make(
-            points, num_images=n_images, interpolation_method=NebInterpolation.IDPP
-        )
+        flow = maker.make(points, num_images=n_images, interpolation_method=NebInterpolation.IDPP)
     else:
         band = idpp_band(points, n_images, min_distance_a)
-        flow = Flow([engine.neb_maker(relax_endpoints=False).images_maker.make(band)])
+        flow = Flow([maker.images_maker.make(band)])
     flow.name = f"vasp neb {hop.ion} {hop.path_label}"
     return flow
 
