@@ -706,7 +706,7 @@ def _report(args) -> int:
     notes = [f"Store: {redact_uri(uri)}. Computed nothing: every number is a stored document."]
     if missing:
         notes.append(f"{missing} result(s) of the campaign are not stored yet; run {first}.")
-        print(f"warning: {notes[-1]}", file=sys.stderr)
+        tell(f"warning: {notes[-1]}")
     observed = ((content or {}).get("screen") or {}).get("observed_products")
     out.write_text(report_html(documents, title, notes, observed))
     say(out)
