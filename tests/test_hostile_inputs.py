@@ -310,3 +310,13 @@ def test_a_plot_that_cannot_be_drawn_is_refused_before_anything_is_computed(
 ):
     monkeypatch.chdir(tmp_path)
     _refused(tmp_path, capsys, args, "--plot")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["table"], ["table", "hull"], ["query", "hull", "--json"], ["plot", "neb", "abc"]],
+)
+def test_reading_a_store_that_does_not_exist_is_refused_and_makes_none(tmp_path, capsys, args):
+    """A command that only reads a store says there is none yet (a wrong folder, a typo)
+    instead of answering an empty table from a store it has just created."""
+    _refused(tmp_path, capsys, args, "There is no store at")

@@ -22,6 +22,7 @@ from pathlib import Path
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 LOG_FILE = "ssbscreen.log"  # in the working directory: library logs, warnings and prints
+FIRST_RUN = "`ssbscreen demo` or `ssbscreen run FILE`"  # what fills a store, for messages
 PRINTED_LOGGER = "printed"  # what libraries print instead of log
 NOISY_WARNINGS = (
     "logm result may be inaccurate",  # ASE's FrechetCellFilter, ~1e-13 errors
@@ -510,13 +511,25 @@ def _formula_elements(phase: str) -> set[str]:
             return set()
 
 
+def _stored_results(store_arg: str | None, first: str = FIRST_RUN):
+    """The connected job store of a command that only reads it; BadInput, and no folder made,
+    when an embedded store does not exist."""
+    from ssbscreen.store import build_job_store
+    from ssbscreen.store.config import embedded_path, is_embedded, resolve_store_uri
+
+    uri = resolve_store_uri(store_arg)
+    if is_embedded(uri) and not embedded_path(uri).exists():
+        raise BadInput(f"There is no store at {embedded_path(uri)} yet; run {first} first.")
+    store = build_job_store(uri)
+    store.connect()
+    return store
+
+
 def _table(args) -> int:
     from ssbscreen.analysis.tables import render, render_all
-    from ssbscreen.store import build_job_store
     from ssbscreen.store.queries import stored_outputs
 
-    store = build_job_store(args.store)
-    store.connect()
+    store = _stored_results(args.store)
     kinds = [args.kind] if args.kind else TABLE_KINDS
     # the percolation table is computed from the migration documents
     docs = {kind: stored_outputs(store, STORED_KIND.get(kind, kind)) for kind in kinds}
@@ -579,11 +592,9 @@ def _run_file(args) -> int:
 
 
 def _query(args) -> int:
-    from ssbscreen.store import build_job_store
     from ssbscreen.store.queries import query_outputs
 
-    store = build_job_store(args.store)
-    store.connect()
+    store = _stored_results(args.store)
     docs = query_outputs(
         store,
         args.kind,
@@ -646,11 +657,9 @@ def _status(args) -> int:
 
 def _plot_stored(args) -> int:
     from ssbscreen.analysis.migration import plot_neb_profile
-    from ssbscreen.store import build_job_store
     from ssbscreen.store.queries import stored_outputs
 
-    store = build_job_store(args.store)
-    store.connect()
+    store = _stored_results(args.store)
     docs = [d for d in stored_outputs(store, "migration") if d["key"].startswith(args.id)]
     if len(docs) != 1:
         found = "no" if not docs else f"{len(docs)}"
@@ -666,10 +675,7 @@ def _plot_stored(args) -> int:
 def _report(args) -> int:
     """`report [FILE] [--out report.html]`: tables, figures and provenance of stored results."""
     from ssbscreen.analysis.report import REPORT_KINDS, report_html
-    from ssbscreen.store import build_job_store
     from ssbscreen.store.config import (
-        embedded_path,
-        is_embedded,
         redact_uri,
         resolve_store_uri,
     )
@@ -685,15 +691,8 @@ def _report(args) -> int:
         raise BadInput(f"--out {args.out} cannot be written; give a file in a writable folder.")
     content = read_campaign_file(args.campaign) if args.campaign else None
     uri = resolve_store_uri(args.store)
-    first = (
-        f"`ssbscreen run {args.campaign}`"
-        if content
-        else "`ssbscreen demo` or `ssbscreen run FILE`"
-    )
-    if is_embedded(uri) and not embedded_path(uri).exists():
-        raise BadInput(f"There is no store at {embedded_path(uri)} yet; run {first} first.")
-    store = build_job_store(uri)
-    store.connect()
+    first = f"`ssbscreen run {args.campaign}`" if content else FIRST_RUN
+    store = _stored_results(uri, first)
     if content is None:
         documents, missing = {kind: stored_outputs(store, kind) for kind in REPORT_KINDS}, 0
         title = "ssbscreen report: every result in the store"
