@@ -5,6 +5,8 @@ load per process however many structures it relaxes."""
 import json
 import os
 import re
+import subprocess
+import sys
 
 import pytest
 from pymatgen.core import Lattice, Structure
@@ -107,3 +109,19 @@ def test_store_option_holds_for_the_command_only(tmp_path, monkeypatch, capsys):
     monkeypatch.delenv("SSBSCREEN_STORE")
     assert main(["hull", "LiCl", "--store", store, "--json"]) == 0
     assert "SSBSCREEN_STORE" not in os.environ
+
+
+def test_a_reader_that_closes_the_pipe_ends_the_command_quietly(tmp_path):
+    """`ssbscreen references list | head -1`: exit 141 (128 + SIGPIPE), no error message."""
+    program = "from ssbscreen.cli import main; raise SystemExit(main())"
+    process = subprocess.Popen(
+        [sys.executable, "-c", program, "references", "list"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env=os.environ | {"HF_HUB_OFFLINE": "1"},
+    )
+    process.stdout.close()  # before the answer is written
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=300) == 141
+    assert "error" not in err and "Traceback" not in err, err

@@ -21,6 +21,7 @@ from pathlib import Path
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as shells report a reader that closed the pipe
 LOG_FILE = "ssbscreen.log"  # in the working directory: library logs, warnings and prints
 FIRST_RUN = "`ssbscreen demo` or `ssbscreen run FILE`"  # what fills a store, for messages
 PRINTED_LOGGER = "printed"  # what libraries print instead of log
@@ -962,6 +963,9 @@ def main(argv: list[str] | None = None) -> int:
             progress_bar(_message_stream),
         ):
             return handlers[args.command](args)
+    except BrokenPipeError:  # the reader of stdout stopped (``| head``): nothing to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # for the exit flush
+        return EXIT_BROKEN_PIPE
     except (ValueError, ConnectionError) as exc:
         message = exc.args[0] if exc.args else str(exc)
         tell(f"error: {message}")
