@@ -82,6 +82,7 @@ def test_a_broken_config_file_is_named_without_echoing_it(tmp_path, capsys, monk
 
 def test_a_missing_folder_is_named_with_its_reason(tmp_path, capsys):
     out = tmp_path / "no" / "such" / "hull.md"
+    build_job_store(f"embedded://{tmp_path}/s").connect()  # a store that exists, empty
     assert main(["table", "hull", "--store", f"embedded://{tmp_path}/s", "--out", str(out)]) == 2
     err = capsys.readouterr().err.strip()
     assert err == f"error: {out}: No such file or directory; check the path."

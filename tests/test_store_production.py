@@ -111,6 +111,7 @@ def test_query_filters_embedded(tmp_path, capsys, monkeypatch):
 
 def test_query_bad_filter_is_one_sentence(tmp_path, capsys):
     uri = f"embedded://{tmp_path / 'store'}"
+    build_job_store(uri).connect()  # a store that exists, empty
     assert main(["query", "calculation", "--chemsys", "Li-Xx", "--store", uri]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: --chemsys 'Li-Xx'") and len(err.splitlines()) == 1
