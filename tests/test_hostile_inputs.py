@@ -147,6 +147,39 @@ def test_an_edited_or_another_references_file_of_one_name_gives_its_own_answer(t
     assert edited == pytest.approx(6.0 - 1.9 - 1.8)
 
 
+def test_a_rebuilt_offline_set_gives_its_own_answers(tmp_path, capsys, monkeypatch):
+    """The shipped set is keyed by its content as well: after a rebuild (here LiCl made 0.1
+    eV/atom less stable), a result stored with the set before is not reused."""
+    import gzip
+
+    from ssbscreen.analysis import references
+
+    shipped = references.read_offline_file(references.offline_reference_path("chgnet"))
+    rebuilt = tmp_path / "references_chgnet.json.gz"
+    for row in shipped["entries"]:
+        if row["phase"] == "LiCl":
+            n_atoms = sum(site["species"][0]["occu"] for site in row["entry"]["structure"]["sites"])
+            row["entry"]["energy"] += 0.1 * n_atoms
+    with gzip.open(rebuilt, "wt") as handle:
+        json.dump(shipped, handle)
+    uri = f"embedded://{tmp_path / 'store'}"
+
+    def window():
+        assert main(["window", "LiCl", "--store", uri, "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    before = window()
+    monkeypatch.setattr(references, "offline_reference_path", lambda potential: rebuilt)
+    references.offline_reference_set.cache_clear()
+    try:
+        after = window()
+    finally:
+        references.offline_reference_set.cache_clear()
+    assert after["reference_set"] != before["reference_set"]
+    # LiCl -> Li + 1/2 Cl2: 0.1 eV/atom x 2 atoms less to release Li
+    assert after["oxidation_v_vs_li"] == pytest.approx(before["oxidation_v_vs_li"] - 0.2, abs=1e-3)
+
+
 @pytest.mark.parametrize(
     ("energy", "elements", "needle"),
     [

@@ -116,9 +116,12 @@ def offline_reference_set(potential: str = "chgnet") -> ReferenceSet:
     entries = [MontyDecoder().process_decoded(row["entry"]) for row in raw["entries"]]
     if raw["energy_corrections"] == "MP2020":
         entries = apply_mp2020(entries)
-    return ReferenceSet(
-        name=f"offline-{raw['model']}-v{raw['version']}", entries=tuple(entries), model=raw["model"]
-    )
+    # named by content: a rebuilt set (new phases, new structures) is another reference set, and
+    # results computed on the one before are not reused
+    text = json.dumps(raw["entries"], sort_keys=True)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
+    name = f"offline-{raw['model']}-v{raw['version']}@{digest}"
+    return ReferenceSet(name=name, entries=tuple(entries), model=raw["model"])
 
 
 def user_reference_set(path: str | Path) -> ReferenceSet:
