@@ -23,6 +23,13 @@ def _refused(tmp_path, capsys, args, needle):
     assert store.count() == 0
 
 
+def _campaign_refused(tmp_path, capsys, content, needle):
+    """``ssbscreen run`` on a campaign file of ``content`` is refused as _refused says."""
+    path = tmp_path / "campaign.yaml"
+    path.write_text(content + "\n")
+    _refused(tmp_path, capsys, ["run", str(path)], needle)
+
+
 def _poscar(tmp_path, name, lattice, species, coords):
     path = tmp_path / name
     Structure(lattice, species, coords).to(filename=str(path), fmt="poscar")
@@ -279,9 +286,7 @@ def test_phase_names_that_cannot_be_names_are_refused(tmp_path, capsys, phase, n
 def test_campaign_files_with_phases_that_are_not_names_are_refused(
     tmp_path, capsys, screen, needle
 ):
-    path = tmp_path / "campaign.yaml"
-    path.write_text(f"name: c\nscreen:\n  {screen}\n")
-    _refused(tmp_path, capsys, ["run", str(path)], needle)
+    _campaign_refused(tmp_path, capsys, f"name: c\nscreen:\n  {screen}", needle)
 
 
 @pytest.mark.parametrize(
@@ -307,9 +312,7 @@ def test_campaign_files_with_phases_that_are_not_names_are_refused(
     ],
 )
 def test_values_of_the_wrong_type_are_named_with_their_key(tmp_path, capsys, content, needle):
-    path = tmp_path / "campaign.yaml"
-    path.write_text(content + "\n")
-    _refused(tmp_path, capsys, ["run", str(path)], needle)
+    _campaign_refused(tmp_path, capsys, content, needle)
 
 
 @pytest.mark.parametrize(
@@ -325,9 +328,7 @@ def test_values_of_the_wrong_type_are_named_with_their_key(tmp_path, capsys, con
 def test_doping_and_migration_sections_of_the_wrong_shape_are_refused(
     tmp_path, capsys, section, needle
 ):
-    path = tmp_path / "campaign.yaml"
-    path.write_text(f"name: c\n{section}\n")
-    _refused(tmp_path, capsys, ["run", str(path)], needle)
+    _campaign_refused(tmp_path, capsys, f"name: c\n{section}", needle)
 
 
 @pytest.mark.parametrize(

@@ -301,10 +301,25 @@ def test_index_lookups_answer_as_a_full_scan(tmp_path):
     assert sorted(d["uuid"] for d in indexed.find({"output.formula": "LiCl"})) == ["u1"]
 
 
-def test_index_reads_only_the_matching_documents(tmp_path, monkeypatch):
+@pytest.fixture
+def decoded(monkeypatch) -> list:
+    """One item per document the indexed engine decodes, from the test's start (clearable)."""
+    from ssbscreen.store.indexed_sqlite import IndexedSQLiteCursor
+
+    count: list = []
+    original = IndexedSQLiteCursor._decode_doc
+    monkeypatch.setattr(
+        IndexedSQLiteCursor,
+        "_decode_doc",
+        lambda self, raw: count.append(1) or original(self, raw),
+    )
+    return count
+
+
+def test_index_reads_only_the_matching_documents(tmp_path, decoded):
     """The lookup takes the most selective condition (here the formula, not the kind that
     more than ``PROBE_ROWS`` documents share) and decodes only its documents."""
-    from ssbscreen.store.indexed_sqlite import ENGINE, PROBE_ROWS, IndexedSQLiteCursor
+    from ssbscreen.store.indexed_sqlite import ENGINE, PROBE_ROWS
 
     collection = _monty_collection(tmp_path, ENGINE, TRICKY_FIELDS)
     filler = [
@@ -312,13 +327,7 @@ def test_index_reads_only_the_matching_documents(tmp_path, monkeypatch):
         for i in range(PROBE_ROWS + 200)
     ]
     collection.insert_many(filler + [dict(doc) for doc in TRICKY_OUTPUTS])
-    decoded = []
-    original = IndexedSQLiteCursor._decode_doc
-    monkeypatch.setattr(
-        IndexedSQLiteCursor,
-        "_decode_doc",
-        lambda self, raw: decoded.append(1) or original(self, raw),
-    )
+    decoded.clear()  # what the lookup decodes, not the setup
     found = collection.find({"output.kind": "calculation", "output.formula": "LiCl"})
     assert sorted(d["uuid"] for d in found) == ["u1", "u6", "u8"]
     assert len(decoded) < 10
@@ -354,22 +363,15 @@ def test_store_of_plain_montydb_is_indexed_on_open(tmp_path):
     old.close()
 
 
-def test_embedded_writes_read_only_the_matching_documents(tmp_path, monkeypatch):
+def test_embedded_writes_read_only_the_matching_documents(tmp_path, decoded):
     """jobflow's upsert on (uuid, index) and a removal look their documents up in the index
     (MontyDB's own updates decode every document of the collection)."""
-    from ssbscreen.store.indexed_sqlite import IndexedSQLiteCursor
 
     store = build_job_store(f"embedded://{tmp_path}")
     store.connect()
     filler = [{"uuid": f"f{i}", "index": 1, "output": {"kind": "calculation"}} for i in range(300)]
     store.docs_store._collection.insert_many(filler)
-    decoded = []
-    original = IndexedSQLiteCursor._decode_doc
-    monkeypatch.setattr(
-        IndexedSQLiteCursor,
-        "_decode_doc",
-        lambda self, raw: decoded.append(1) or original(self, raw),
-    )
+    decoded.clear()
     store.update({"uuid": "f7", "index": 1, "output": {"kind": "hull"}}, key=["uuid", "index"])
     store.update({"uuid": "new", "index": 1, "output": {"kind": "hull"}}, key=["uuid", "index"])
     store.docs_store.remove_docs({"uuid": "f8"})
@@ -378,11 +380,10 @@ def test_embedded_writes_read_only_the_matching_documents(tmp_path, monkeypatch)
     store.close()
 
 
-def test_embedded_reaction_formula_query_reads_only_its_reactions(tmp_path, monkeypatch):
+def test_embedded_reaction_formula_query_reads_only_its_reactions(tmp_path, decoded):
     """``query reaction --formula`` looks in the phases (an ``$or`` over the phase fields):
     the index answers it, so only the reactions with that phase are decoded."""
     from ssbscreen.store import query_outputs
-    from ssbscreen.store.indexed_sqlite import IndexedSQLiteCursor
 
     store = build_job_store(f"embedded://{tmp_path}")
     store.connect()
@@ -393,13 +394,7 @@ def test_embedded_reaction_formula_query_reads_only_its_reactions(tmp_path, monk
     for i, doc in enumerate(reactions):
         doc["output"]["phases"] = ["Li3InCl6", "LiCoO2"] if i == 7 else ["Li6PS5Cl", "LiNbO3"]
     store.docs_store._collection.insert_many(reactions)
-    decoded = []
-    original = IndexedSQLiteCursor._decode_doc
-    monkeypatch.setattr(
-        IndexedSQLiteCursor,
-        "_decode_doc",
-        lambda self, raw: decoded.append(1) or original(self, raw),
-    )
+    decoded.clear()
     assert [d["key"] for d in query_outputs(store, "reaction", formula="Li3InCl6")] == ["r7"]
     assert len(decoded) == 1
     store.close()
