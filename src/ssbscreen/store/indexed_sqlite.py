@@ -103,11 +103,15 @@ def collection_file(repository: str | Path, database: str, collection: str) -> P
     return Path(repository) / database / f"{collection}{monty_sqlite.SQLITE_DB_EXT}"
 
 
-def connect(db_file: str | Path) -> sqlite3.Connection:
-    """A connection to one collection file, with the function the index triggers call."""
-    conn = sqlite3.connect(db_file, timeout=30)
+def _with_index_function(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """``conn`` with the function the index triggers call."""
     conn.create_function("ssb_index_values", 2, index_values, deterministic=True)
     return conn
+
+
+def connect(db_file: str | Path) -> sqlite3.Connection:
+    """A connection to one collection file, with the function the index triggers call."""
+    return _with_index_function(sqlite3.connect(db_file, timeout=30))
 
 
 def _lookup_value(value) -> bool:
@@ -217,7 +221,7 @@ class _KVEngine(monty_sqlite.SQLiteKVEngine):
 
     def _connect(self, db_file, wconcern=None):
         closing = super()._connect(db_file, wconcern)
-        closing.thing.create_function("ssb_index_values", 2, index_values, deterministic=True)
+        _with_index_function(closing.thing)
         return closing
 
 
