@@ -3,8 +3,6 @@
 import csv
 from pathlib import Path
 
-import pytest
-
 DATA = Path(__file__).resolve().parents[1] / "benchmarks" / "data"
 TABLE = DATA / "measured_activation_energies.csv"
 COLUMNS = [
@@ -44,10 +42,5 @@ def test_no_duplicate_rows():
     assert len(keys) == len(set(keys))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no measured Li3InCl6 activation energy could be read in a source yet "
-    "(X. Li et al., Energy Environ. Sci. 12, 2665 (2019) not found in the stored texts)",
-)
 def test_li3incl6_present():
     assert "Li3InCl6" in {row["phase"] for row in _rows()}

@@ -8,6 +8,7 @@ from pymatgen.entries.computed_entries import ComputedEntry
 
 from ssbscreen.analysis.fidelity import (
     KJ_PER_MOL_PER_EV,
+    barrier_rows,
     chemistry_class,
     formation_energy_rows,
     formation_summary,
@@ -131,3 +132,41 @@ def test_materials_project_column_is_the_mp_scale():
             experiment, abs=0.05
         )
     assert formation_energy_per_atom(mp_reference_set(), "Li6PS5Cl") is None
+
+
+def _hop(host, label, barrier, shift, trusted=True):
+    return {
+        "host": host,
+        "ion": "Li",
+        "path_label": label,
+        "state": "successful",
+        "converged": True,
+        "barrier_ev": barrier,
+        "reverse_barrier_ev": barrier,
+        "equivalent_paths": [[[0, 0, 0], shift]],
+        "checks": {"trusted": trusted, "flags": [] if trusted else ["2 maxima"]},
+    }
+
+
+def test_barriers_stand_beside_each_measured_activation_energy_of_their_host():
+    measured = [
+        {"phase": "Li3InCl6", "ea_ev": "0.31", "method": "impedance", "reference": "brief"},
+        {"phase": "Li3YCl6", "ea_ev": "0.39", "method": "impedance", "reference": "paper"},
+        {"phase": "LiCl", "ea_ev": "0.5", "method": "impedance", "reference": "none computed"},
+    ]
+    documents = [
+        _hop("Li3InCl6", "a", 0.20, [1, 0, 0]),
+        _hop("Li3InCl6", "b", 0.30, [0, 1, 0]),
+        _hop("Li3InCl6", "c", 0.40, [0, 0, 1]),
+        _hop("Li3InCl6", "d", 0.05, [0, 0, 1], trusted=False),  # fails its checks
+        _hop("Li3YCl6", "e", 0.25, [0, 0, 1]),
+        {**_hop("Li3YCl6", "In", 0.9, [1, 0, 0]), "ion": "In"},  # not a Li+ hop
+    ]
+    rows = {row.phase: row for row in barrier_rows(documents, measured)}
+    assert set(rows) == {"Li3InCl6", "Li3YCl6"}  # no Li hops of LiCl: no row
+    lic = rows["Li3InCl6"]
+    assert (lic.lowest_hop_ev, lic.barrier_1d_ev, lic.barrier_3d_ev) == (0.20, 0.20, 0.40)
+    assert lic.delta_ev == pytest.approx(0.40 - 0.31)
+    assert lic.left_out == ("d",)
+    lyc = rows["Li3YCl6"]
+    assert (lyc.barrier_1d_ev, lyc.barrier_2d_ev, lyc.delta_ev) == (0.25, None, None)

@@ -269,6 +269,18 @@ def test_vasp_neb_of_a_hop_uses_the_study_settings():
     assert [settings["ISIF"] for settings in incar[:2]] == [2, 2]  # end points keep the cell
 
 
+def test_percolation_leaves_out_bands_that_fail_their_checks():
+    failed = {"trusted": False, "flags": ["2 maxima on a one-step path"]}
+    docs = [
+        _edge_doc("x", 0.2, [[[0, 0, 0], [1, 0, 0]]]),
+        {**_edge_doc("y", 0.1, [[[0, 0, 0], [0, 1, 0]]]), "checks": failed},
+        {**_edge_doc("y'", 0.3, [[[0, 0, 0], [0, 1, 0]]]), "checks": {"trusted": True}},
+    ]
+    (result,) = percolation(docs)
+    assert (result.barrier_1d_ev, result.barrier_2d_ev) == (0.2, 0.3)
+    assert result.excluded == ("y",)
+
+
 def test_an_unconverged_band_is_reported_as_unconverged():
     from ssbscreen.workflows.engines import MLIPEngine
     from ssbscreen.workflows.neb import band_evaluator, relax_band

@@ -6,6 +6,8 @@
   the MP2020 fit: Wang et al., Sci. Rep. 11, 15496 (2021)).
 - Electrochemical windows (V vs Li/Li+) computed with :func:`electrochemical_window` against
   published DFT windows.
+- Li+ percolation barriers (eV) from NEB migration documents against measured activation
+  energies of Li+ conduction.
 
 The tables are plain CSV files (``benchmarks/data/``), one source and locator per value; nothing
 here is fitted to them. Beside each computed formation energy stands, where pymatgen ships it,
@@ -30,6 +32,7 @@ from monty.json import MontyDecoder
 from pymatgen.analysis.phase_diagram import PhaseDiagram
 from pymatgen.core import Composition
 
+from ssbscreen.analysis.migration import counts_in_network, edge_barrier_ev, percolation
 from ssbscreen.analysis.references import ReferenceSet, apply_mp2020
 from ssbscreen.analysis.windows import electrochemical_window
 
@@ -191,3 +194,56 @@ def formation_summary(rows: list[FormationRow], n_worst: int = 5) -> dict:
         },
         "worst": [asdict(row) for row in worst],
     }
+
+
+@dataclass(frozen=True)
+class BarrierRow:
+    """Computed percolation barriers (eV) of an ion in a host beside one measured activation
+    energy; delta_ev = 3D percolation barrier - measured (None without a 3D network)."""
+
+    phase: str
+    ion: str
+    lowest_hop_ev: float | None
+    barrier_1d_ev: float | None
+    barrier_2d_ev: float | None
+    barrier_3d_ev: float | None
+    left_out: tuple[str, ...]
+    measured_ea_ev: float
+    method: str
+    reference: str
+    delta_ev: float | None
+
+
+def barrier_rows(documents: list[dict], table: list[dict[str, str]]) -> list[BarrierRow]:
+    """Each measured row (``measured_activation_energies.csv``) of a host whose Li hops the
+    migration documents hold, beside the percolation barriers computed from them; a pellet's
+    activation energy is compared with the 3D network, the path a long-range current takes."""
+    li_docs = [d for d in documents if d["ion"] == "Li"]
+    networks = {p.host: p for p in percolation(li_docs)}
+    rows = []
+    for row in table:
+        network = networks.get(row["phase"])
+        if network is None:
+            continue
+        trusted = [
+            edge_barrier_ev(d)
+            for d in li_docs
+            if d["host"] == row["phase"] and counts_in_network(d)
+        ]
+        measured = float(row["ea_ev"])
+        rows.append(
+            BarrierRow(
+                phase=row["phase"],
+                ion="Li",
+                lowest_hop_ev=min(trusted, default=None),
+                barrier_1d_ev=network.barrier_1d_ev,
+                barrier_2d_ev=network.barrier_2d_ev,
+                barrier_3d_ev=network.barrier_3d_ev,
+                left_out=network.excluded,
+                measured_ea_ev=measured,
+                method=row["method"],
+                reference=row["reference"],
+                delta_ev=_difference(network.barrier_3d_ev, measured),
+            )
+        )
+    return rows

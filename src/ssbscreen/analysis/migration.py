@@ -170,17 +170,26 @@ def _edges(document: dict) -> list[tuple[tuple, tuple, tuple[int, int, int]]]:
     return edges
 
 
+def counts_in_network(document: dict) -> bool:
+    """Whether a band's barrier is used for percolation: converged and its checks passed (a
+    band stored before the checks existed counts when converged)."""
+    checks = document.get("checks")
+    trusted = checks is None or checks["trusted"]
+    return document["state"] == "successful" and document["converged"] and trusted
+
+
 def percolation(documents: list[dict]) -> list[Percolation]:
     """Percolation barriers of each (host, ion) from its migration documents.
 
-    Only converged bands count; a hop's cost is its saddle above the lower of its two ends.
+    Only bands that ``counts_in_network`` count; a hop's cost is its saddle above the lower of
+    its two ends.
     """
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for doc in documents:
         groups[(doc["host"], doc["ion"])].append(doc)
     results = []
     for (host, ion), docs in sorted(groups.items()):
-        usable = [d for d in docs if d["state"] == "successful" and d["converged"]]
+        usable = [d for d in docs if counts_in_network(d)]
         excluded = tuple(sorted(d["path_label"] for d in docs if d not in usable))
         thresholds = sorted({edge_barrier_ev(d) for d in usable})
         found: dict[int, float] = {}
