@@ -14,7 +14,7 @@ import itertools
 import numpy as np
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
-from ssbscreen.structures.sublattices import OrderingProblem, _group_key
+from ssbscreen.structures.sublattices import OrderingProblem, site_group_key
 
 __all__ = ["Canonicaliser", "site_permutations"]
 
@@ -34,7 +34,7 @@ def site_permutations(problem: OrderingProblem, tol: float = 0.1) -> np.ndarray:
     except Exception:  # spglib can fail on odd cells: fall back to translations only
         ops = []
     frac = parent.frac_coords
-    keys = [_group_key(site) for site in parent]
+    keys = [site_group_key(site) for site in parent]
     shifts = np.array(list(itertools.product(*(range(m) for m in mult))), dtype=int)
     radix = np.array([mult[1] * mult[2], mult[2], 1])
     n_shifts = len(shifts)

@@ -63,7 +63,8 @@ def _is_fixed(occ: dict[str, float]) -> bool:
     return len(occ) == 1 and abs(next(iter(occ.values())) - 1.0) < 1e-6
 
 
-def _group_key(site) -> tuple:
+def site_group_key(site) -> tuple:
+    """The group of a site: its Wyckoff label and its partial occupancy."""
     occ = _site_occupancy(site)
     return (site.label, tuple(sorted((el, round(x, 6)) for el, x in occ.items())))
 
@@ -73,7 +74,7 @@ def _partial_groups(structure: Structure) -> dict[tuple, list[int]]:
     groups: dict[tuple, list[int]] = {}
     for idx, site in enumerate(structure):
         if not _is_fixed(_site_occupancy(site)):
-            groups.setdefault(_group_key(site), []).append(idx)
+            groups.setdefault(site_group_key(site), []).append(idx)
     return groups
 
 

@@ -1,0 +1,1 @@
+"""Workflows: engines, jobflow Makers and the campaigns that plan, run and submit them."""
