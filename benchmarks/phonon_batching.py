@@ -19,7 +19,7 @@ from maggma.stores import MemoryStore
 
 from ssbscreen.analysis.free_energy import structure_key
 from ssbscreen.analysis.references import offline_reference_set
-from ssbscreen.workflows.phonons import PhasePhononMaker, chgnet_forces, displaced_supercells
+from ssbscreen.workflows.phonons import PhasePhononMaker, displaced_supercells, predicted_forces
 
 TOLERANCE_EV_PER_A = 1e-4  # as tests/test_phonons.py (batched vs the ASE calculator)
 
@@ -32,10 +32,10 @@ def compare(formula: str, min_length: float) -> dict:
     matrix = get_supercell_size.original(structure, min_length, None, True)
     supercells = displaced_supercells.original(structure, matrix, 0.01, 1e-3)
     structures = supercells["structures"]
-    chgnet_forces(structures[:1], 1)  # load the model once, outside both timings
+    predicted_forces("chgnet", structures[:1], 1)  # load the model once, outside both timings
 
     start = time.perf_counter()
-    batched = chgnet_forces(structures, batch_size=8)
+    batched = predicted_forces("chgnet", structures, batch_size=8)
     batched_s = time.perf_counter() - start
 
     maker = PhasePhononMaker(batched=False)

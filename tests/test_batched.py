@@ -9,14 +9,16 @@ from maggma.stores import MemoryStore
 from pymatgen.core import Lattice, Structure
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
-from ssbscreen.structures.library import bulk_structure
-from ssbscreen.workflows.batched import (
+from ssbscreen.potentials import (
     GRAPH_BYTES_PER_ATOM,
     MAX_BATCH_ATOMS,
     atom_batches,
-    chgnet_evaluator,
     default_device,
     max_batch_atoms,
+)
+from ssbscreen.structures.library import bulk_structure
+from ssbscreen.workflows.batched import (
+    lockstep_evaluator,
     relax_lockstep,
     relax_one_at_a_time,
     relax_structures,
@@ -118,7 +120,7 @@ def test_torch_sim_sevennet_gives_the_one_at_a_time_energies(sample):
 
 
 def test_a_failing_structure_is_recorded_and_the_others_finish(sample):
-    chgnet = chgnet_evaluator()
+    chgnet = lockstep_evaluator("chgnet")
 
     def evaluate(atoms_list):
         if any(len(atoms) == 16 for atoms in atoms_list):

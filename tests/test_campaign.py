@@ -150,7 +150,7 @@ def test_json_answer_stays_json_while_a_model_loads_and_relaxes(tmp_path, capsys
     """A fresh model load prints its banner (CHGNet: "CHGNet v0.3.0 initialized ..."): it goes
     to the log, the answer alone to stdout."""
     from ssbscreen.cli import LOG_FILE
-    from ssbscreen.workflows.engines import loaded_calculator
+    from ssbscreen.potentials import loaded_calculator
 
     monkeypatch.chdir(tmp_path)
     cif = tmp_path / "LiF.cif"  # not in the reference set: relaxed on first use

@@ -12,7 +12,7 @@ import pytest
 from pymatgen.core import Lattice, Structure
 
 from ssbscreen.cli import LOG_FILE, main
-from ssbscreen.workflows.engines import loaded_calculator
+from ssbscreen.potentials import loaded_calculator
 
 # the offline set holds LiCl, LiF and Li3PO4: these commands compute only result documents
 COMPUTING_COMMANDS = {

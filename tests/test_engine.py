@@ -11,13 +11,8 @@ from pymatgen.io.ase import AseAtomsAdaptor
 
 from ssbscreen.analysis.fidelity import KJ_PER_MOL_PER_EV, read_table
 from ssbscreen.analysis.references import apply_mp2020, offline_reference_set
-from ssbscreen.workflows.engines import (
-    POTENTIALS,
-    MLIPEngine,
-    get_potential,
-    mp_entry_parameters,
-    potential_calculator,
-)
+from ssbscreen.potentials import POTENTIALS, get_potential, potential_calculator
+from ssbscreen.workflows.engines import MLIPEngine, mp_entry_parameters
 from ssbscreen.workflows.stability import PhaseCalculationMaker
 
 

@@ -175,6 +175,24 @@ def test_campaign_file_names_the_wrong_hop_key(tmp_path):
         read_campaign_file(path)
 
 
+def test_campaign_file_migration_runs_on_the_batched_engine_it_names(tmp_path):
+    from ssbscreen.workflows.campaign_file import migration_flow, neb_maker, read_campaign_file
+    from ssbscreen.workflows.engines import BatchedMLIPEngine
+
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "engine: mlip-batched\nmigration:\n  n_images: 3\n"
+        "  hops: [{host: LiF, ion: Li, mechanism: vacancy, max_hops: 1}]\n"
+    )
+    content = read_campaign_file(path)
+    maker = neb_maker(content)
+    assert isinstance(maker.engine, BatchedMLIPEngine) and maker.n_images == 3
+    assert maker.engine.potential == "chgnet"
+    flow = migration_flow(content)  # planned, not run
+    (neb,) = [j for j in flow.iterflow() if j[0].name.endswith(" neb")]
+    assert neb[0].function_kwargs["provenance"]["engine"] == "mlip-batched"
+
+
 def test_batched_band_evaluation_equals_one_image_at_a_time():
     from pymatgen.io.ase import AseAtomsAdaptor
 
@@ -369,7 +387,8 @@ def test_symmetry_equivalent_copies_give_one_symmetric_barrier():
     from ase.optimize import FIRE
     from pymatgen.io.ase import AseAtomsAdaptor
 
-    from ssbscreen.workflows.engines import MLIPEngine, potential_calculator
+    from ssbscreen.potentials import potential_calculator
+    from ssbscreen.workflows.engines import MLIPEngine
     from ssbscreen.workflows.neb import band_evaluator, relax_band
 
     def relaxed(structure):

@@ -4,6 +4,7 @@ stable with CHGNet; a reaction free energy at T is the 0 K energy plus the vibra
 import copy
 import json
 import warnings
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -24,11 +25,12 @@ from ssbscreen.analysis.reactions import most_negative_mixture_reaction
 from ssbscreen.analysis.references import ReferenceSet, offline_reference_set
 from ssbscreen.analysis.tables import render
 from ssbscreen.cli import main
+from ssbscreen.potentials import POTENTIALS
 from ssbscreen.store import build_job_store
 from ssbscreen.store.queries import stored_outputs
 from ssbscreen.workflows.campaign import Campaign, plan_campaign, run_campaign
 from ssbscreen.workflows.local import run_flow_locally
-from ssbscreen.workflows.phonons import BATCHED_FORCES, PhasePhononMaker, chgnet_forces
+from ssbscreen.workflows.phonons import PhasePhononMaker, predicted_forces
 
 K_B_EV_PER_K = 8.617333e-5
 
@@ -181,7 +183,7 @@ def test_batched_forces_match_the_ase_calculator(reference):
 
     structure = reference.lowest_entry("LiCl").structure * (2, 2, 2)
     structure.translate_sites([0], [0.01, 0.0, 0.0], frac_coords=False)
-    batched = chgnet_forces([structure, structure.copy()], batch_size=2)
+    batched = predicted_forces("chgnet", [structure, structure.copy()], batch_size=2)
     atoms = AseAtomsAdaptor.get_atoms(structure)
     atoms.calc = ase_calculator("CHGNet")
     assert batched[0] == pytest.approx(atoms.get_forces(), abs=1e-4)
@@ -194,12 +196,13 @@ def test_forces_in_chunks_are_kept_and_reused_by_a_rerun(tmp_path, reference, li
     of the whole flow on the same store evaluates the potential no more and stores no second
     copy of the forces; a chunk whose forces never reached the data store is recomputed."""
     calls = []
+    chgnet = POTENTIALS["chgnet"]
 
-    def counted(structures, batch_size):
+    def counted(structures, task, batch_size, device):
         calls.append(len(structures))
-        return chgnet_forces(structures, batch_size)
+        return chgnet.batched_predictor(structures, task, batch_size, device)
 
-    monkeypatch.setitem(BATCHED_FORCES, "chgnet", counted)
+    monkeypatch.setitem(POTENTIALS, "chgnet", replace(chgnet, batched_predictor=counted))
     store = build_job_store(f"embedded://{tmp_path / 'store'}")
     maker = PhasePhononMaker(min_length_a=8.0, fmax_ev_per_a=5e-3, chunk_atoms=1)
     structure = reference.lowest_entry("LiCl").structure
@@ -252,10 +255,11 @@ def test_one_static_job_per_displacement_gives_the_same_phonons(tmp_path, refere
 
 @pytest.mark.slow
 def test_a_failed_forces_chunk_names_its_exception(tmp_path, reference, monkeypatch):
-    def broken(structures, batch_size):
+    def broken(structures, task, batch_size, device):
         raise RuntimeError("the potential ran out of memory")
 
-    monkeypatch.setitem(BATCHED_FORCES, "chgnet", broken)
+    chgnet = POTENTIALS["chgnet"]
+    monkeypatch.setitem(POTENTIALS, "chgnet", replace(chgnet, batched_predictor=broken))
     store = build_job_store(f"embedded://{tmp_path / 'store'}")
     maker = PhasePhononMaker(min_length_a=8.0, fmax_ev_per_a=5e-3, chunk_atoms=1)
     with warnings.catch_warnings():

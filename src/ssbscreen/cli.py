@@ -19,6 +19,8 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+from ssbscreen.potentials import DEFAULT_POTENTIAL
+
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report Ctrl-C
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as shells report a reader that closed the pipe
@@ -40,7 +42,7 @@ def _campaign_options(parser: argparse.ArgumentParser, temperature: bool = True)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--model",
-        default="chgnet",
+        default=DEFAULT_POTENTIAL,
         help="potential: chgnet (default, fast), sevennet-l3i5 (more accurate), sevennet",
     )
     parser.add_argument(
@@ -84,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="system 1: Li3InCl6 between NCA and LPSCl, end to end")
-    demo.add_argument("--model", default="chgnet")
+    demo.add_argument("--model", default=DEFAULT_POTENTIAL)
     demo.add_argument("--store", help="store URI")
     demo.add_argument("--out", default="ssbscreen-output", help="folder for the table files")
 
@@ -229,12 +231,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --from materials-project: keep phases this far above MP's hull "
         "(default 0.1 eV/atom)",
     )
-    build.add_argument("--model", default="chgnet")
+    build.add_argument("--model", default=DEFAULT_POTENTIAL)
     build.add_argument("--only", nargs="+", metavar="NAME", help="only these phases (library)")
     build.add_argument("--out", metavar="FILE", help="library: default the package's data file")
     build.add_argument("--store", help="store URI (finished phases are reused)")
     rlist = rsub.add_parser("list", help="phases of a reference set and their energies")
-    rlist.add_argument("--model", default="chgnet")
+    rlist.add_argument("--model", default=DEFAULT_POTENTIAL)
     rlist.add_argument("--set", metavar="NAME", help="a stored set (e.g. mp-chgnet), not offline")
     rlist.add_argument("--json", action="store_true")
     rlist.add_argument("--store", help="store URI (with --set)")
@@ -719,7 +721,8 @@ def _references(args) -> int:
         offline_reference_set,
         stored_reference_set,
     )
-    from ssbscreen.workflows.engines import MLIPEngine, get_potential
+    from ssbscreen.potentials import get_potential
+    from ssbscreen.workflows.engines import MLIPEngine
 
     if args.references_command == "list":
         if args.set:

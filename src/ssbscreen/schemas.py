@@ -18,6 +18,10 @@ from pymatgen.entries.computed_entries import ComputedStructureEntry
 from pymatgen.phonon.bandstructure import PhononBandStructureSymmLine
 from pymatgen.phonon.dos import PhononDos
 
+# Model name of Materials Project's GGA(+U) energies (PBE, PAW, MP POTCARs and U values): a
+# phase computed with the VASP engine at MP's settings carries it and may join an MP hull.
+MP_MODEL = "PBE"
+
 
 def content_key(*parts: Any) -> str:
     """Stable SHA-256 hex digest of JSON-serialisable parts (dict keys sorted)."""

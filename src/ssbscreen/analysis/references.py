@@ -30,12 +30,10 @@ from pymatgen.core import Composition, Element
 from pymatgen.entries.compatibility import MaterialsProject2020Compatibility
 from pymatgen.entries.computed_entries import ComputedEntry
 
-from ssbscreen.schemas import Provenance, content_key
+from ssbscreen.potentials import DEFAULT_POTENTIAL
+from ssbscreen.schemas import MP_MODEL, Provenance, content_key
 
 OFFLINE_FORMAT_VERSION = 2
-# Model name of Materials Project's GGA(+U) energies (PBE, PAW, MP POTCARs and U values): a
-# phase computed with the VASP engine at MP's settings carries it and may join an MP hull.
-MP_MODEL = "PBE"
 
 
 @dataclass(frozen=True)
@@ -104,7 +102,7 @@ def read_offline_file(path: Path) -> dict:
 
 
 @cache  # read and decoded once per process; every analysis job of a campaign uses it
-def offline_reference_set(potential: str = "chgnet") -> ReferenceSet:
+def offline_reference_set(potential: str = DEFAULT_POTENTIAL) -> ReferenceSet:
     """The offline set of ``potential``; ValueError naming the build command if absent."""
     path = offline_reference_path(potential)
     if not path.exists():
@@ -215,7 +213,7 @@ class ReferenceSpec:
     (``path``) or "stored" (the set called ``name`` in the store)."""
 
     source: str = "offline"
-    potential: str = "chgnet"
+    potential: str = DEFAULT_POTENTIAL
     path: str | None = None
     allow_mixing: bool = False
     name: str | None = None

@@ -30,75 +30,28 @@ from jobflow import job
 from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
-from ssbscreen.workflows.engines import default_device, potential_calculator
+from ssbscreen.potentials import (
+    DEFAULT_POTENTIAL,
+    default_device,
+    get_potential,
+    potential_calculator,
+    relax_method,
+)
 
 # energies (eV), forces (eV/A) and Voigt stresses (eV/A^3, ASE's sign) of a list of structures
 BatchEvaluator = Callable[[list[Atoms]], list[tuple[float, np.ndarray, np.ndarray]]]
 
-METHODS = ("auto", "lockstep", "torch-sim")
 
-
-def chgnet_model(device: str = "cpu"):
-    """The CHGNet 0.3.0 model that ships in the chgnet wheel, on ``device``: the one that
-    potential_calculator loaded, shared by relaxations, NEB images and phonons."""
-    return potential_calculator("chgnet", device).model
-
-
-# CHGNet's force graph (bonds, angles, autograd) on the CPU holds 5 MB per atom in In2O3 (4.2 GB
-# peak for one 640-atom supercell) and up to 18 MB per atom in a dense layered oxide (17.8 GB
-# peak for two 480-atom NCM90 supercells): a batch stays within this many atoms (< 10 GB)
-MAX_BATCH_ATOMS = 500
-GRAPH_BYTES_PER_ATOM = 18e6  # the largest measured above
-
-
-def max_batch_atoms(device: str) -> int:
-    """Atoms per CHGNet call: MAX_BATCH_ATOMS on the CPU; on a GPU, as many as half its free
-    memory holds at GRAPH_BYTES_PER_ATOM (never fewer than on the CPU)."""
-    if device == "cpu":
-        return MAX_BATCH_ATOMS
-    import torch
-
-    free_bytes, _ = torch.cuda.mem_get_info(torch.device(device))
-    return max(MAX_BATCH_ATOMS, int(free_bytes / 2 / GRAPH_BYTES_PER_ATOM))
-
-
-def atom_batches(
-    structures: list[Structure], batch_size: int, max_atoms: int = MAX_BATCH_ATOMS
-) -> list[list[Structure]]:
-    """Consecutive batches of at most batch_size structures and max_atoms atoms (a larger
-    structure goes alone)."""
-    batches: list[list[Structure]] = []
-    atoms = 0
-    for structure in structures:
-        if batches and len(batches[-1]) < batch_size and atoms + len(structure) <= max_atoms:
-            batches[-1].append(structure)
-            atoms += len(structure)
-        else:
-            batches.append([structure])
-            atoms = len(structure)
-    return batches
-
-
-def chgnet_predictions(
-    structures: list[Structure], task: str, batch_size: int, device: str | None = None
-) -> list[dict]:
-    """CHGNet predictions (e: eV/atom, f: eV/A, s: GPa) of ``structures``, batched graphs of at
-    most ``batch_size`` structures and ``max_batch_atoms`` atoms; device None: GPU when present."""
-    device = device or default_device()
-    model = chgnet_model(device)
-    predictions: list[dict] = []
-    for batch in atom_batches(structures, batch_size, max_batch_atoms(device)):
-        found = model.predict_structure(batch, task=task, batch_size=len(batch))
-        predictions += [found] if isinstance(found, dict) else list(found)
-    return predictions
-
-
-def chgnet_evaluator(device: str | None = None, batch_size: int = 32) -> BatchEvaluator:
-    """Energies, forces and stresses of many structures in batched CHGNet predictions."""
+def lockstep_evaluator(
+    potential: str, device: str | None = None, batch_size: int = 32
+) -> BatchEvaluator:
+    """Energies, forces and stresses of many structures in the potential's batched predictions
+    (its registry entry's ``batched_predictor``)."""
+    predict = get_potential(potential).batched_predictor
 
     def evaluate(atoms_list: list[Atoms]) -> list[tuple[float, np.ndarray, np.ndarray]]:
         structures = [AseAtomsAdaptor.get_structure(atoms) for atoms in atoms_list]
-        predictions = chgnet_predictions(structures, "efs", batch_size, device)
+        predictions = predict(structures, "efs", batch_size, device)
         # as CHGNetCalculator: energy per atom -> total, stress GPa -> eV/A^3
         return [
             (
@@ -110,12 +63,6 @@ def chgnet_evaluator(device: str | None = None, batch_size: int = 32) -> BatchEv
         ]
 
     return evaluate
-
-
-# potentials with a batched evaluator for the lock-step relaxation: registry key -> factory
-LOCKSTEP_EVALUATORS: dict[str, Callable[..., BatchEvaluator]] = {"chgnet": chgnet_evaluator}
-# potentials that torch-sim wraps: registry key -> builder of its model interface
-TORCH_SIM_POTENTIALS = ("sevennet", "sevennet-l3i5")
 
 
 @dataclass
@@ -319,7 +266,7 @@ def relax_torch_sim(
 
 def relax_one_at_a_time(
     structures: list[Structure],
-    potential: str = "chgnet",
+    potential: str = DEFAULT_POTENTIAL,
     fmax_ev_per_a: float = 0.05,
     max_steps: int = 500,
     relax_cell: bool = True,
@@ -350,28 +297,9 @@ def relax_one_at_a_time(
     return results
 
 
-def relax_method(potential: str, method: str = "auto") -> str:
-    """The batched way for ``potential``: torch-sim where it wraps it, else lock-step."""
-    if method not in METHODS:
-        raise ValueError(f"Unknown batched relaxation {method!r}; choose one of {METHODS}.")
-    if method == "auto":
-        return "torch-sim" if potential in TORCH_SIM_POTENTIALS else "lockstep"
-    if method == "lockstep" and potential not in LOCKSTEP_EVALUATORS:
-        raise ValueError(
-            f"The potential {potential!r} has no batched evaluator for lock-step relaxation; "
-            f"use one of {', '.join(LOCKSTEP_EVALUATORS)} or method='torch-sim'."
-        )
-    if method == "torch-sim" and potential not in TORCH_SIM_POTENTIALS:
-        raise ValueError(
-            f"torch-sim has no model for the potential {potential!r}; "
-            f"use one of {', '.join(TORCH_SIM_POTENTIALS)} or method='lockstep'."
-        )
-    return method
-
-
 def relax_structures(
     structures: list[Structure],
-    potential: str = "chgnet",
+    potential: str = DEFAULT_POTENTIAL,
     fmax_ev_per_a: float = 0.05,
     max_steps: int = 500,
     relax_cell: bool = True,
@@ -392,7 +320,7 @@ def relax_structures(
     if method == "torch-sim":
         return relax_torch_sim(structures, potential, fmax_ev_per_a, max_steps, relax_cell, device)
     batch_size = batch_size or (1 if device == "cpu" else 32)
-    evaluate = LOCKSTEP_EVALUATORS[potential](device=device, batch_size=batch_size)
+    evaluate = lockstep_evaluator(potential, device, batch_size)
     return relax_lockstep(structures, evaluate, fmax_ev_per_a, max_steps, relax_cell)
 
 

@@ -49,11 +49,12 @@ from ssbscreen.analysis.products import GROUPS
 from ssbscreen.analysis.references import ReferenceSpec
 from ssbscreen.analysis.screening import mixtures
 from ssbscreen.inputs import load_yaml
+from ssbscreen.potentials import DEFAULT_POTENTIAL
 from ssbscreen.structures.library import check_phase_name
 from ssbscreen.structures.migration import HopSelection
 from ssbscreen.workflows.campaign import Campaign
 from ssbscreen.workflows.doping import DopingStudyMaker
-from ssbscreen.workflows.engines import MLIP_ENGINES, MLIPEngine, engine_from_name
+from ssbscreen.workflows.engines import MLIP_ENGINES, engine_from_name
 from ssbscreen.workflows.neb import NebMaker
 
 TOP_KEYS = {"name", "engine", "model", "references", "mix_engines", "doping", "screen", "migration"}
@@ -230,7 +231,8 @@ def _check_sections(content: dict) -> None:
 
 def _engine(content: dict):
     """The campaign's engine (``engine:``, default mlip with ``model:``)."""
-    return engine_from_name(str(content.get("engine", "mlip")), str(content.get("model", "chgnet")))
+    model = str(content.get("model", DEFAULT_POTENTIAL))
+    return engine_from_name(str(content.get("engine", "mlip")), model)
 
 
 def _reference(content: dict) -> ReferenceSpec:
@@ -304,17 +306,19 @@ def _gas_pressures(given) -> dict[str, float]:
     return check_gas_pressures(given)
 
 
+def neb_maker(content: dict) -> NebMaker:
+    """The NebMaker of a campaign file's migration section, on the campaign's engine."""
+    section = {k: v for k, v in content["migration"].items() if k != "hops"}
+    return NebMaker(engine=_engine(content), **section)
+
+
 def migration_flow(content: dict, store=None) -> Flow:
     """The migration section of a campaign file: one NEB per hop not yet in ``store``."""
-    section = dict(content["migration"])
     selections = [
         HopSelection(**{k: tuple(v) if isinstance(v, list) else v for k, v in hop.items()})
-        for hop in section.pop("hops")
+        for hop in content["migration"]["hops"]
     ]
-    maker = NebMaker(
-        engine=MLIPEngine(potential=str(content.get("model", "chgnet")).lower()), **section
-    )
-    return maker.make_campaign(selections, content.get("name", "migration"), store)
+    return neb_maker(content).make_campaign(selections, content.get("name", "migration"), store)
 
 
 def campaign_documents(content: dict, store) -> tuple[dict[str, list[dict]], int]:

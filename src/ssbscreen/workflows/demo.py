@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ssbscreen.analysis.references import ReferenceSpec
+from ssbscreen.potentials import DEFAULT_POTENTIAL
 from ssbscreen.workflows.campaign import Campaign
 from ssbscreen.workflows.engines import MLIPEngine
 
@@ -11,7 +12,7 @@ CELL_VOLTAGE_V_VS_LI = 4.2
 SYSTEM1_PHASES = ("Li3InCl6", "Li6PS5Cl", "NCA")
 
 
-def system1_campaign(potential: str = "chgnet") -> Campaign:
+def system1_campaign(potential: str = DEFAULT_POTENTIAL) -> Campaign:
     """E_hull of the three phases, windows of the electrolytes, pair reactions at 0 V and 4.2 V."""
     coating, electrolyte, cathode = SYSTEM1_PHASES
     pairs = [(coating, electrolyte), (coating, cathode), (electrolyte, cathode)]

@@ -1,10 +1,11 @@
 """Engines: what runs a relaxation and a static calculation of a structure.
 
-Three engines share one interface (``name``, ``potential``, ``provenance()``,
-``check_elements()``, ``check_runnable()``, ``relax_and_static()``, ``entry_parameters()``):
+The engines share one interface (``Engine``: ``name``, ``potential``, ``runs_in_folders``,
+``structures_per_job``, ``provenance()``, ``check_elements()``, ``check_runnable()``,
+``relax_and_static()``, ``entry_parameters()``):
 
-- ``MLIPEngine``: atomate2's force-field Makers; one registry (``POTENTIALS``) holds the
-  per-potential defaults;
+- ``MLIPEngine``: atomate2's force-field Makers of a potential of the one registry
+  (``ssbscreen.potentials.POTENTIALS``); ``BatchedMLIPEngine`` relaxes many structures per job;
 - ``VaspEngine``: atomate2's Materials Project GGA(+U) VASP Makers at the seed study's settings;
 - ``Cp2kEngine``: atomate2's CP2K Makers, PBE with GTH pseudopotentials.
 
@@ -20,7 +21,6 @@ import shlex
 import shutil
 from dataclasses import dataclass, field
 from functools import cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import ClassVar, Protocol
 
@@ -30,18 +30,27 @@ from atomate2.vasp.jobs.mp import MPGGARelaxMaker, MPGGAStaticMaker
 from atomate2.vasp.jobs.neb import NebFromEndpointsMaker, NebFromImagesMaker
 from atomate2.vasp.sets.core import NebSetGenerator
 from jobflow import Job
-from pymatgen.core import Composition, Element, Structure
+from pymatgen.core import Composition, Structure
 from pymatgen.io.vasp.sets import MPRelaxSet, MPStaticSet
 
-from ssbscreen.analysis.references import MP_MODEL
-from ssbscreen.schemas import Provenance
+from ssbscreen.potentials import (
+    DEFAULT_POTENTIAL,
+    PotentialSpec,
+    get_potential,
+    potential_calculator,
+    relax_method,
+)
+from ssbscreen.schemas import MP_MODEL, Provenance
 
 
 class Engine(Protocol):
-    """What a flow needs of an engine; MLIPEngine, VaspEngine and Cp2kEngine provide it."""
+    """What a flow needs of an engine; MLIPEngine, BatchedMLIPEngine, VaspEngine and Cp2kEngine
+    provide it."""
 
     name: str
     runs_in_folders: bool  # each job needs a folder of its own (the code writes files there)
+    # structures relaxed together by one job (relax_batch); None: one flow per structure
+    structures_per_job: int | None
 
     @property
     def potential(self) -> str:
@@ -82,98 +91,6 @@ MP_HUBBARD_U_EV = {
 NO_FILES = {"final_atoms_object_file": None}
 
 
-@dataclass(frozen=True)
-class PotentialSpec:
-    """A universal potential known to the MLIP engine."""
-
-    key: str
-    force_field_name: str  # atomate2 MLFF name
-    package: str  # distribution whose version is recorded
-    model_name: str
-    calculator_kwargs: dict = field(default_factory=dict)
-    # "MP2020": predicts raw GGA(+U) energies, MP2020 corrections are applied in the analysis;
-    # "none": its training targets already carried the MP2020 corrections
-    energy_corrections: str = "MP2020"
-    elements: frozenset[str] | None = None  # None: all elements of its training set (MPtrj)
-    device_keyword: str = "device"  # the calculator's argument naming the torch device
-
-    @property
-    def package_version(self) -> str:
-        """Installed version of the package that ships the weights."""
-        try:
-            return version(self.package)
-        except PackageNotFoundError as exc:
-            raise ValueError(
-                f"Potential {self.key!r} needs the Python package {self.package!r}; "
-                f"install it with `pip install {self.package}`."
-            ) from exc
-
-
-# CHGNet embeds an atom by its atomic number, one row per Z = 1-94 (chgnet.model.encoders.
-# AtomEmbedding, max_num_elements=94): heavier elements have no embedding
-CHGNET_ELEMENTS = frozenset(Element.from_Z(z).symbol for z in range(1, 95))
-
-POTENTIALS: dict[str, PotentialSpec] = {
-    spec.key: spec
-    for spec in (
-        # CHGNet 0.3.0 was trained on MP2020-corrected MPtrj energies (Deng et al., Nat. Mach.
-        # Intell. 5, 1031 (2023)); checked here: its raw formation energies of LiCl and Li2O
-        # (-2.09, -2.04 eV/atom) match experiment (-2.12, -2.07) without corrections.
-        PotentialSpec(
-            "chgnet",
-            "CHGNet",
-            "chgnet",
-            "CHGNet-0.3.0",
-            energy_corrections="none",
-            elements=CHGNET_ELEMENTS,
-            device_keyword="use_device",
-        ),
-        PotentialSpec("sevennet", "SevenNet", "sevenn", "SevenNet-7net-0", {"model": "7net-0"}),
-        # SevenNet-l3i5 (l_max 3, 5 interaction layers), trained on MPtrj like 7net-0; its
-        # weights ship in the sevenn wheel (Matbench Discovery: F1 0.76, MAE 0.044 eV/atom)
-        PotentialSpec(
-            "sevennet-l3i5", "SevenNet", "sevenn", "SevenNet-l3i5", {"model": "7net-l3i5"}
-        ),
-    )
-}
-
-
-def get_potential(key: str) -> PotentialSpec:
-    """The registered potential called ``key`` (case-insensitive)."""
-    try:
-        return POTENTIALS[key.lower()]
-    except KeyError:
-        raise ValueError(
-            f"Unknown potential {key!r}; choose one of {', '.join(sorted(POTENTIALS))}."
-        ) from None
-
-
-def default_device() -> str:
-    """ "cuda" when PyTorch sees a GPU, else "cpu"."""
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
-def potential_calculator(key: str, device: str | None = None):
-    """The ASE calculator of a registered potential on ``device`` (None: a GPU when present),
-    as atomate2's force-field jobs build it; loaded once per process and device and shared
-    by relaxations, statics, NEB images, phonons and batched relaxations."""
-    return loaded_calculator(get_potential(key).key, device or default_device())
-
-
-@cache
-def loaded_calculator(key: str, device: str):
-    """potential_calculator's cache: one calculator (model weights loaded once) per potential
-    and device."""
-    from atomate2.forcefields.utils import ase_calculator
-
-    spec = get_potential(key)
-    kwargs = {**spec.calculator_kwargs, spec.device_keyword: device}
-    maker = ForceFieldStaticMaker(force_field_name=spec.force_field_name, calculator_kwargs=kwargs)
-    return ase_calculator(maker.calculator_meta, **maker.calculator_kwargs)  # atomate2's defaults
-
-
 class _SharedCalculator:
     """An atomate2 force-field Maker of the registered ``potential``, on its one calculator per
     process (atomate2 builds a calculator, loading the model, in every job)."""
@@ -194,14 +111,14 @@ class _SharedCalculator:
 class PotentialRelaxMaker(_SharedCalculator, ForceFieldRelaxMaker):
     """atomate2's ForceFieldRelaxMaker of a registered potential (its key, e.g. "chgnet")."""
 
-    potential: str = "chgnet"
+    potential: str = DEFAULT_POTENTIAL
 
 
 @dataclass
 class PotentialStaticMaker(_SharedCalculator, ForceFieldStaticMaker):
     """atomate2's ForceFieldStaticMaker of a registered potential (its key, e.g. "chgnet")."""
 
-    potential: str = "chgnet"
+    potential: str = DEFAULT_POTENTIAL
 
 
 def mp_entry_parameters(composition: Composition) -> dict:
@@ -225,12 +142,13 @@ class MLIPEngine:
     max_steps: optimiser steps before the relaxation is given up.
     """
 
-    potential: str = "chgnet"
+    potential: str = DEFAULT_POTENTIAL
     fmax_ev_per_a: float = 0.05
     max_steps: int = 500
     relax_cell: bool = True
     name: str = "mlip"
     runs_in_folders: ClassVar[bool] = False  # in memory, no files
+    structures_per_job: ClassVar[int | None] = None  # one flow per structure
 
     @property
     def spec(self) -> PotentialSpec:
@@ -309,8 +227,6 @@ class BatchedMLIPEngine(MLIPEngine):
 
     def provenance(self) -> Provenance:
         """As MLIPEngine, plus the batched relaxation method (not the device)."""
-        from ssbscreen.workflows.batched import relax_method
-
         provenance = super().provenance()
         provenance.settings["relaxer"] = relax_method(self.potential, self.method)
         return provenance
@@ -352,6 +268,7 @@ class VaspEngine:
     vasp_cmd: str | None = None
     name: str = "vasp"
     runs_in_folders: ClassVar[bool] = True  # each calculation writes its VASP files
+    structures_per_job: ClassVar[int | None] = None  # one flow per structure
 
     @property
     def potential(self) -> str:
@@ -524,6 +441,7 @@ class Cp2kEngine:
     cp2k_cmd: str | None = None
     name: str = "cp2k"
     runs_in_folders: ClassVar[bool] = True  # each calculation writes its CP2K files
+    structures_per_job: ClassVar[int | None] = None  # one flow per structure
 
     @property
     def potential(self) -> str:
@@ -666,7 +584,7 @@ ENGINES = {
 MLIP_ENGINES = ("mlip", "mlip-batched")
 
 
-def engine_from_name(name: str, model: str = "chgnet", **settings):
+def engine_from_name(name: str, model: str = DEFAULT_POTENTIAL, **settings):
     """The engine called ``name`` (see ENGINES); model: the MLIP's potential."""
     key = name.lower()
     if key not in ENGINES:

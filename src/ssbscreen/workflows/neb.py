@@ -22,6 +22,7 @@ from pymatgen.core import Structure
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from ssbscreen.analysis.migration import band_checks
+from ssbscreen.potentials import BatchedPredictor, potential_calculator
 from ssbscreen.schemas import BandChecks, MigrationDocument, Provenance, content_key
 from ssbscreen.store.queries import find_output
 from ssbscreen.structures.migration import (
@@ -31,26 +32,24 @@ from ssbscreen.structures.migration import (
     idpp_band,
     moving_index,
 )
-from ssbscreen.workflows.batched import chgnet_predictions
 from ssbscreen.workflows.engines import (
     NO_FILES,
     MLIPEngine,
     PotentialRelaxMaker,
     VaspEngine,
     mlip_engine_from_settings,
-    potential_calculator,
 )
 
 # energies (eV) and forces (eV/A) of a list of structures
 BandEvaluator = Callable[[list[Atoms]], tuple[np.ndarray, list[np.ndarray]]]
 
 
-def chgnet_batch_evaluator(batch_size: int = 16) -> BandEvaluator:
-    """All structures in one batched CHGNet prediction (graphs built per structure)."""
+def batched_band_evaluator(predict: BatchedPredictor, batch_size: int = 16) -> BandEvaluator:
+    """All structures in one batched prediction of a potential (graphs built per structure)."""
 
     def evaluate(images: list[Atoms]) -> tuple[np.ndarray, list[np.ndarray]]:
         structures = [AseAtomsAdaptor.get_structure(atoms) for atoms in images]
-        predictions = chgnet_predictions(structures, "ef", batch_size)
+        predictions = predict(structures, "ef", batch_size, None)
         energies = np.array(
             [float(p["e"]) * len(s) for p, s in zip(predictions, structures, strict=True)]
         )
@@ -74,15 +73,12 @@ def sequential_evaluator(calculator: Calculator) -> BandEvaluator:
     return evaluate
 
 
-# potentials with a batched predictor (atomate2 force-field name -> evaluator factory)
-BATCH_EVALUATORS: dict[str, Callable[[], BandEvaluator]] = {"CHGNet": chgnet_batch_evaluator}
-
-
 def band_evaluator(engine: MLIPEngine, batched: bool = True) -> BandEvaluator:
-    """The engine's evaluator: batched where the potential allows it, else sequential."""
-    spec = engine.spec
-    if batched and spec.force_field_name in BATCH_EVALUATORS:
-        return BATCH_EVALUATORS[spec.force_field_name]()
+    """The engine's evaluator: batched where the potential has a batched predictor, else
+    sequential."""
+    predict = engine.spec.batched_predictor
+    if batched and predict is not None:
+        return batched_band_evaluator(predict)
     return sequential_evaluator(potential_calculator(engine.potential))
 
 

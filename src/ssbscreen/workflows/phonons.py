@@ -3,7 +3,7 @@
 Tight relaxation (the engine) -> supercell by a length criterion and phonopy finite
 displacements (atomate2's jobs) -> forces on every displaced supercell -> force constants,
 DOS, band structure and thermodynamics (atomate2's PhononBSDOSDoc) -> PhononDocument in eV per
-atom. Forces come from batched calls where the potential allows it (BATCHED_FORCES), in jobs
+atom. Forces come from batched calls where the potential has a batched predictor, in jobs
 of about ``chunk_atoms`` atoms each whose outputs are keyed by their cells, so a rerun reuses
 every finished chunk; else from atomate2's per-displacement static jobs (also the path for a
 DFT engine on HPC). A document is keyed by the input structure and everything about the engine
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -41,9 +40,9 @@ from pymatgen.phonon.dos import PhononDos
 from ruamel.yaml import YAML
 
 from ssbscreen.analysis.free_energy import structure_key
+from ssbscreen.potentials import POTENTIALS, get_potential
 from ssbscreen.schemas import PhononDocument, Provenance, content_key
 from ssbscreen.store.queries import stored_jobs
-from ssbscreen.workflows.batched import chgnet_predictions
 from ssbscreen.workflows.engines import NO_FILES, MLIPEngine, PotentialStaticMaker
 from ssbscreen.workflows.local import JOB_LOG
 
@@ -53,16 +52,10 @@ MESH_KPPA = 7000  # q-points per reciprocal atom of the thermodynamics mesh (ato
 KPATH_SCHEME = "latimer_munro"  # any cell setting; seekpath is not a dependency
 
 
-def chgnet_forces(structures: list[Structure], batch_size: int) -> list[np.ndarray]:
-    """CHGNet forces (eV/Angstrom) of all ``structures`` in batched graph evaluations."""
-    predictions = chgnet_predictions(structures, "ef", batch_size)
+def predicted_forces(potential: str, structures: list[Structure], batch_size: int) -> list:
+    """Forces (eV/Angstrom) on all ``structures`` from the potential's batched predictions."""
+    predictions = get_potential(potential).batched_predictor(structures, "ef", batch_size, None)
     return [np.asarray(p["f"], dtype=float) for p in predictions]
-
-
-# potentials that evaluate many structures in one call: registry key -> forces function
-BATCHED_FORCES: dict[str, Callable[[list[Structure], int], list[np.ndarray]]] = {
-    "chgnet": chgnet_forces,
-}
 
 
 @job(data="structures")  # hundreds of large cells: kept out of the documents collection
@@ -108,7 +101,7 @@ def batched_forces(
     if store is not None:
         for stored in stored_jobs(store, "phonon_forces", key, complete=True):
             return OutputReference(stored["uuid"])  # the newest with all its data
-    forces = BATCHED_FORCES[potential](structures, batch_size)
+    forces = predicted_forces(potential, structures, batch_size)
     return {
         "kind": "phonon_forces",
         "key": key,
@@ -338,13 +331,11 @@ class PhasePhononMaker(Maker):
         """Forces on the displaced ``structures``: batched jobs of about chunk_atoms atoms
         where the potential allows it, else atomate2's run_phonon_displacements (one static
         job per displacement). ``key``: the phonon document's key."""
-        potential = getattr(self.engine, "potential", None)
-        if self.batched and potential in BATCHED_FORCES:
+        potential = self.engine.potential
+        spec = POTENTIALS.get(potential)  # None: not a potential of the registry (a DFT code)
+        if self.batched and spec is not None and spec.batched_predictor is not None:
             return chunked_forces(structures, potential, self.batch_size, self.chunk_atoms, key)
-        # a DFT engine hands over its own static maker (e.g. atomate2's VASP
-        # PhononDisplacementMaker); the MLIP engine uses atomate2's force-field static
-        own_maker = getattr(self.engine, "phonon_displacement_maker", None)
-        static = own_maker() if own_maker else self._force_field_static()
+        static = self._force_field_static()
         return run_phonon_displacements(structures, relaxed, supercell_matrix, phonon_maker=static)
 
     def _force_field_static(self) -> PotentialStaticMaker:

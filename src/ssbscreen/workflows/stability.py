@@ -299,7 +299,7 @@ def calculation_flows(
             calculations[i] = stored
         else:
             todo.append((i, structure, name, key))
-    per_job = getattr(engine, "structures_per_job", None)
+    per_job = engine.structures_per_job
     if per_job is None:
         maker = PhaseCalculationMaker(engine=engine)
         flows = []
