@@ -15,15 +15,10 @@ REACTION_LEGEND = (
     "False; '-': not recorded). Worst point 'X alone': E_rxn is phase X decomposing by itself, "
     "not a reaction between the phases."
 )
-PROVENANCE_COLUMNS = ("reference set", "model")
 
 
 def _number(value: float | None, scale: float = 1.0, digits: int = 2) -> str:
     return "-" if value is None else f"{value * scale:.{digits}f}"
-
-
-def _model(doc: dict) -> str:
-    return doc["provenance"]["model"]
 
 
 def _voltage(doc: dict) -> str:
@@ -90,7 +85,7 @@ def _stability_rows(row: Callable[[dict, list[str] | None], list[str]]) -> Rows:
                     if bar != STANDARD_PRESSURE_BAR
                 )
                 cells[0] = f"{cells[0]} at {d['temperature_k']:g} K{gases}"
-            out.append([*cells, d["reference_set"], _model(d)])
+            out.append([*cells, d["reference_set"], d["provenance"]["model"]])
         return sorted(out, key=lambda cells: (cells[0], cells[1]))
 
     return rows
@@ -180,7 +175,7 @@ def _migration_rows(documents: list[dict], observed) -> list[list[str]]:
             _number(d["reverse_barrier_ev"], 1, 3),
             "yes" if d["converged"] else f"no ({d['reason'] or 'band not converged'})",
             checks_cell(d),
-            _model(d),
+            d["provenance"]["model"],
         ]
         for d in documents
     ]
@@ -227,88 +222,65 @@ def _coating_rows(documents: list[dict], observed) -> list[list[str]]:
     ]
 
 
+def _columns(header: str) -> tuple[str, ...]:
+    """The columns of a table header written as in markdown: "phase | formula | ..."."""
+    return tuple(header.split(" | "))
+
+
+def _stability(kind: str, title: str, header: str, row, **more) -> ResultKind:
+    """A kind with one row per document (``row``; _stability_rows): the columns of ``header``,
+    then the reference set and model."""
+    columns = _columns(f"{header} | reference set | model")
+    return ResultKind(kind, title, columns, _stability_rows(row), **more)
+
+
 # Every kind of result, in the order the ``table`` command (no kind) and the report show them.
 RESULT_KINDS: dict[str, ResultKind] = {
-    "hull": ResultKind(
+    "hull": _stability(
         "hull",
         "Energy above hull",
-        ("phase", "formula", "E_hull (meV/atom)", "decomposition", *PROVENANCE_COLUMNS),
-        _stability_rows(_hull_row),
+        "phase | formula | E_hull (meV/atom) | decomposition",
+        _hull_row,
         shown=lambda d: {d["phase"], d["formula"], *d["decomposition"]},
     ),
-    "window": ResultKind(
+    "window": _stability(
         "window",
         "Electrochemical stability windows",
-        ("phase", "formula", "reduction (V vs Li)", "oxidation (V vs Li)", *PROVENANCE_COLUMNS),
-        _stability_rows(_window_row),
-        shown=lambda d: {
-            d["phase"],
-            d["formula"],
-            *d["reduction_products"],
-            *d["oxidation_products"],
-        },
+        "phase | formula | reduction (V vs Li) | oxidation (V vs Li)",
+        _window_row,
+        shown=lambda d: (
+            {d["phase"], d["formula"], *d["reduction_products"]} | set(d["oxidation_products"])
+        ),
     ),
-    "reaction": ResultKind(
+    "reaction": _stability(
         "reaction",
         "Most negative interfacial reactions",
-        (
-            "phases",
-            "voltage (V vs Li)",
-            "E_rxn (meV/atom)",
-            "E_mutual (meV/atom)",
-            "worst point",
-            "mixing fractions",
-            "products",
-            "species groups",
-            *PROVENANCE_COLUMNS,
-        ),
-        _stability_rows(_reaction_row),
+        "phases | voltage (V vs Li) | E_rxn (meV/atom) | E_mutual (meV/atom) | worst point"
+        " | mixing fractions | products | species groups",
+        _reaction_row,
         shown=lambda d: {*d["phases"], *d["products"]},
         legend=REACTION_LEGEND,
     ),
-    "scan": ResultKind(
+    "scan": _stability(
         "scan",
         "Voltage scans: where reaction sets in",
-        (
-            "phases",
-            "scan (V vs Li)",
-            "onset (V vs Li)",
-            "interface onset (V vs Li)",
-            *PROVENANCE_COLUMNS,
-        ),
-        _stability_rows(_scan_row),
+        "phases | scan (V vs Li) | onset (V vs Li) | interface onset (V vs Li)",
+        _scan_row,
     ),
-    "doping": ResultKind(
+    "doping": _stability(
         "doping",
         "Dopant sites, energies above hull and doping free energies",
-        (
-            "host",
-            "dopant",
-            "site",
-            "defect energy (eV)",
-            "E_hull (meV/atom)",
-            "dG (eV)",
-            "host + dopant (meV/atom)",
-            "host + Li (meV/atom)",
-            *PROVENANCE_COLUMNS,
-        ),
-        _stability_rows(_doping_row),
+        "host | dopant | site | defect energy (eV) | E_hull (meV/atom) | dG (eV)"
+        " | host + dopant (meV/atom) | host + Li (meV/atom)",
+        _doping_row,
     ),
     "calculation": ResultKind("calculation"),
     "migration": ResultKind(
         "migration",
         "Migration barriers (climbing-image NEB)",
-        (
-            "host",
-            "ion",
-            "mechanism",
-            "path",
-            "hop (A)",
-            "barrier (eV)",
-            "reverse barrier (eV)",
-            "converged",
-            "checks",
-            "model",
+        _columns(
+            "host | ion | mechanism | path | hop (A) | barrier (eV) | reverse barrier (eV)"
+            " | converged | checks | model"
         ),
         _migration_rows,
         summary=lambda doc: query_summary(doc, hidden=("images",)),  # images: in the data store
@@ -325,16 +297,10 @@ RESULT_KINDS: dict[str, ResultKind] = {
     "coating": ResultKind(  # rows of a coating screen (screen coatings), not stored
         None,
         "Coatings ranked: filters passed first, then the worse chemical reaction energy",
-        (
-            "rank",
-            "coating",
-            "E_hull (meV/atom)",
-            "window (V vs Li)",
-            "+ cathode (meV/atom)",
-            "+ electrolyte (meV/atom)",
-            "+ cathode at V, mutual (meV/non-Li atom)",
-            "+ electrolyte at V, mutual (meV/non-Li atom)",
-            "fails",
+        _columns(
+            "rank | coating | E_hull (meV/atom) | window (V vs Li) | + cathode (meV/atom)"
+            " | + electrolyte (meV/atom) | + cathode at V, mutual (meV/non-Li atom)"
+            " | + electrolyte at V, mutual (meV/non-Li atom) | fails"
         ),
         _coating_rows,
     ),
