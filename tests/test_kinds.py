@@ -120,8 +120,9 @@ def test_reference_potential_is_the_engine_that_made_the_document():
     assert plots.reference_potential(_prov("SevenNet-l3i5", "mlip-batched")) == "sevennet-l3i5"
     assert plots.reference_potential(_prov("SevenNet-7net-0")) == "sevennet"
     assert plots.reference_potential(_prov("PBE", "vasp")) == "vasp"
-    with pytest.raises(ValueError, match="No registered potential"):
-        plots.reference_potential(_prov("MACE"))
+    # phases taken from a reference set: the set's model
+    assert plots.reference_potential(_prov("CHGNet-0.3.0", "reference")) == "chgnet"
+    assert plots.reference_potential(_prov("PBE", "reference")) == "PBE"
 
 
 def test_a_stored_reaction_of_another_model_is_drawn_on_that_models_set(tmp_path, monkeypatch):

@@ -207,17 +207,16 @@ def plot_coating_screen(
 
 
 def reference_potential(provenance: dict) -> str:
-    """Key of the offline reference set of the engine that made a document (what its
-    ``Engine.potential`` was): an MLIP's potential, found by the model name it recorded; the
-    engine's name for the others (vasp, cp2k)."""
+    """Key of the offline reference set of what made a document (its ``Engine.potential``):
+    the registered potential of the model it recorded (an MLIP's, or a reference set's when the
+    phases came from the set), else the engine's name (vasp, cp2k), else the model."""
     from ssbscreen.workflows.engines import MLIP_ENGINES, POTENTIALS
 
-    if provenance["engine"] not in MLIP_ENGINES:
-        return provenance["engine"]
+    model = provenance["model"]
     for key, spec in POTENTIALS.items():
-        if spec.model_name.lower() == provenance["model"].lower():
+        if spec.model_name.lower() == model.lower():
             return key
-    raise ValueError(f"No registered potential is the model {provenance['model']!r}.")
+    return model if provenance["engine"] in (*MLIP_ENGINES, "reference") else provenance["engine"]
 
 
 def plot_document(
