@@ -3,6 +3,7 @@ hulls and windows, free energies vs temperature, and the coating screen."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -225,7 +226,7 @@ def plot_document(
     calculations: dict[str, dict] | None = None,
     references: str | None = None,
     mix_engines: bool = False,
-    phase_elements=formula_elements,
+    phase_elements: Callable[[str], frozenset[str]] = formula_elements,
 ) -> Path:
     """The figure of one stored document, written to ``path``: a scan's energies vs voltage, a
     migration's NEB profile, or a two-phase reaction's energy vs mixing ratio. The reaction's
