@@ -17,6 +17,7 @@ import sys
 import time
 import warnings
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 from ssbscreen.potentials import DEFAULT_POTENTIAL
@@ -76,12 +77,10 @@ def _campaign_options(parser: argparse.ArgumentParser, temperature: bool = True)
     )
 
 
-TABLE_KINDS = ["hull", "window", "reaction", "scan", "doping", "migration", "percolation"]
-STORED_KIND = {"percolation": "migration"}
-
-
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``ssbscreen`` command."""
+    from ssbscreen.analysis.kinds import PLOTS, QUERY_KINDS, TABLE_KINDS
+
     parser = argparse.ArgumentParser(prog="ssbscreen", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -147,19 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--store", help="store URI")
 
     query = sub.add_parser("query", help="print stored result documents")
-    query.add_argument(
-        "kind",
-        choices=[
-            "hull",
-            "window",
-            "reaction",
-            "scan",
-            "doping",
-            "calculation",
-            "migration",
-            "phonon",
-        ],
-    )
+    query.add_argument("kind", choices=QUERY_KINDS)
     query.add_argument("--json", action="store_true", help="one JSON list")
     query.add_argument("--formula", help="only this phase (reduced formula, e.g. Li3InCl6)")
     query.add_argument("--chemsys", help="only this chemical system (e.g. Cl-In-Li)")
@@ -199,7 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     table.add_argument("--store", help="store URI")
 
     plot = sub.add_parser("plot", help="figures of stored results")
-    plot.add_argument("kind", choices=["neb"])
+    plot.add_argument("kind", choices=list(PLOTS))
     plot.add_argument("id", help="key (or its first characters) of a migration document")
     plot.add_argument("--out", metavar="FILE", help="PNG file (default: neb-<id>.png)")
     plot.add_argument("--store", help="store URI")
@@ -388,21 +375,11 @@ def _single(kind: str, args, campaign) -> int:
 
 def _plot(kind: str, doc: dict, results: dict, args) -> Path:
     """Figure of a reaction (pair: energy vs mixing ratio) or of a scan, written to args.plot."""
-    from ssbscreen.analysis.plots import mixing_curve, plot_mixing_curve, plot_voltage_scan
-    from ssbscreen.analysis.references import ReferenceSpec, phase_entry
+    from ssbscreen.analysis.plots import plot_document
 
-    if kind == "scan":
-        return plot_voltage_scan(doc, args.plot)
-    spec = ReferenceSpec.from_options(args.references, args.model.lower(), args.mix_engines)
-    calcs = {c["phase"]: c for c in results["calculation"]}
-    elements = {"Li"}
-    for calc in calcs.values():
-        elements |= set(calc["chemsys"].split("-"))
-    elements |= {el for p in doc["phases"] for el in _formula_elements(p)}
-    reference = spec.load(elements)
-    a, b = (phase_entry(p, calcs.get(p), reference, spec.allow_mixing) for p in doc["phases"])
-    x, energies = mixing_curve(a, b, reference, doc["voltage_v_vs_li"])
-    return plot_mixing_curve(tuple(doc["phases"]), x, energies, doc["voltage_v_vs_li"], args.plot)
+    calculations = {c["phase"]: c for c in results["calculation"]}
+    options = (args.references, args.mix_engines, _phase_elements)
+    return plot_document(doc, args.plot, calculations, *options)
 
 
 def _screen_coatings(args) -> int:
@@ -514,6 +491,10 @@ def _formula_elements(phase: str) -> set[str]:
             return set()
 
 
+# TODO(lead): structures.library.phase_elements (added in parallel) replaces this stand-in
+_phase_elements = cache(lambda name: frozenset(_formula_elements(name)))
+
+
 def _stored_results(store_arg: str | None, first: str = FIRST_RUN):
     """The connected job store of a command that only reads it; BadInput, and no folder made,
     when an embedded store does not exist."""
@@ -529,13 +510,13 @@ def _stored_results(store_arg: str | None, first: str = FIRST_RUN):
 
 
 def _table(args) -> int:
+    from ssbscreen.analysis.kinds import RESULT_KINDS, TABLE_KINDS
     from ssbscreen.analysis.tables import render, render_all
     from ssbscreen.store.queries import stored_outputs
 
     store = _stored_results(args.store)
     kinds = [args.kind] if args.kind else TABLE_KINDS
-    # the percolation table is computed from the migration documents
-    docs = {kind: stored_outputs(store, STORED_KIND.get(kind, kind)) for kind in kinds}
+    docs = {kind: stored_outputs(store, RESULT_KINDS[kind].stored) for kind in kinds}
     text = (
         render(args.kind, docs[args.kind], args.format, args.observed)
         if args.kind
@@ -595,6 +576,7 @@ def _run_file(args) -> int:
 
 
 def _query(args) -> int:
+    from ssbscreen.analysis.kinds import RESULT_KINDS
     from ssbscreen.store.queries import query_outputs
 
     store = _stored_results(args.store)
@@ -606,15 +588,9 @@ def _query(args) -> int:
         engine=args.engine,
         model=args.model,
         campaign=args.campaign,
+        phase_elements=_phase_elements,
     )
-    if args.kind == "phonon":  # the thermodynamics, not the DOS and band structure blobs
-        from ssbscreen.analysis.free_energy import phonon_summary
-
-        docs = [phonon_summary(d) for d in docs]
-    if args.kind == "migration":  # the band's images stay in the data store
-        from ssbscreen.analysis.migration import migration_summary
-
-        docs = [migration_summary(d) for d in docs]
+    docs = [RESULT_KINDS[args.kind].summary(d) for d in docs]
     text = json.dumps(docs, default=str) if args.json else "\n".join(map(str, docs))
     say(text)
     return 0
@@ -659,19 +635,11 @@ def _status(args) -> int:
 
 
 def _plot_stored(args) -> int:
-    from ssbscreen.analysis.migration import plot_neb_profile
+    from ssbscreen.analysis.plots import PLOTS, plot_stored
     from ssbscreen.store.queries import stored_outputs
 
-    store = _stored_results(args.store)
-    docs = [d for d in stored_outputs(store, "migration") if d["key"].startswith(args.id)]
-    if len(docs) != 1:
-        found = "no" if not docs else f"{len(docs)}"
-        raise ValueError(
-            f"{found} migration document(s) have a key starting with {args.id!r}; "
-            "give more characters of a key from `ssbscreen query migration`."
-        )
-    path = plot_neb_profile(docs[0], args.out or f"neb-{docs[0]['key'][:12]}.png")
-    say(path)
+    docs = stored_outputs(_stored_results(args.store), PLOTS[args.kind])
+    say(plot_stored(args.kind, docs, args.id, args.out))
     return 0
 
 

@@ -116,14 +116,6 @@ def _site(frac: np.ndarray) -> tuple[float, ...]:
     return tuple(float(x) for x in wrapped)
 
 
-def migration_summary(document: dict) -> dict:
-    """A migration document without its images, with engine and model at the top level."""
-    summary = {k: v for k, v in document.items() if k != "images"}
-    summary["engine"] = document["provenance"]["engine"]
-    summary["model"] = document["provenance"]["model"]
-    return summary
-
-
 def edge_barrier_ev(document: dict) -> float:
     """Saddle above the lower end site: what a hop costs in whichever direction (eV)."""
     return max(document["barrier_ev"], document["reverse_barrier_ev"])

@@ -12,12 +12,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ssbscreen.analysis import plots
+from ssbscreen.analysis.kinds import RESULT_KINDS, TABLE_KINDS
 from ssbscreen.analysis.migration import plot_neb_profile
 from ssbscreen.analysis.tables import render
 
-# the stored kinds a report reads, and the tables it shows (percolation: from migration)
-REPORT_KINDS = ("hull", "window", "reaction", "scan", "doping", "migration")
-TABLES = {kind: kind for kind in REPORT_KINDS} | {"percolation": "migration"}
+# the tables a report shows, each read from its stored kind (percolation: from migration),
+# and the stored kinds it reads
+TABLES = {kind: RESULT_KINDS[kind].stored for kind in TABLE_KINDS}
+REPORT_KINDS = tuple(dict.fromkeys(TABLES.values()))
 STYLE = """
 body { font-family: sans-serif; margin: 2em; color: #222; }
 table { border-collapse: collapse; margin-bottom: 0.5em; font-size: 0.85em; }

@@ -1,4 +1,5 @@
-"""Tables of stored result documents, as Markdown, CSV or LaTeX (computing nothing)."""
+"""Tables of stored result documents, as Markdown, CSV or LaTeX (computing nothing); what
+each kind's table holds is its entry in analysis.kinds.RESULT_KINDS."""
 
 from __future__ import annotations
 
@@ -6,113 +7,8 @@ import csv
 import html
 import io
 
-from ssbscreen.analysis.ideal_gas import STANDARD_PRESSURE_BAR
-from ssbscreen.analysis.migration import checks_cell, percolation
-from ssbscreen.analysis.reactions import NO_REACTION, is_one_phase
+from ssbscreen.analysis.kinds import RESULT_KINDS
 from ssbscreen.structures.library import nominal_formula
-
-COLUMNS = {
-    "hull": ["phase", "formula", "E_hull (meV/atom)", "decomposition", "reference set", "model"],
-    "window": [
-        "phase",
-        "formula",
-        "reduction (V vs Li)",
-        "oxidation (V vs Li)",
-        "reference set",
-        "model",
-    ],
-    "reaction": [
-        "phases",
-        "voltage (V vs Li)",
-        "E_rxn (meV/atom)",
-        "E_mutual (meV/atom)",
-        "worst point",
-        "mixing fractions",
-        "products",
-        "species groups",
-        "reference set",
-        "model",
-    ],
-    "scan": [
-        "phases",
-        "scan (V vs Li)",
-        "onset (V vs Li)",
-        "interface onset (V vs Li)",
-        "reference set",
-        "model",
-    ],
-    "doping": [
-        "host",
-        "dopant",
-        "site",
-        "defect energy (eV)",
-        "E_hull (meV/atom)",
-        "dG (eV)",
-        "host + dopant (meV/atom)",
-        "host + Li (meV/atom)",
-        "reference set",
-        "model",
-    ],
-    "migration": [
-        "host",
-        "ion",
-        "mechanism",
-        "path",
-        "hop (A)",
-        "barrier (eV)",
-        "reverse barrier (eV)",
-        "converged",
-        "checks",
-        "model",
-    ],
-    "percolation": ["host", "ion", "1D (eV)", "2D (eV)", "3D (eV)", "left out (not converged)"],
-    "coating": [
-        "rank",
-        "coating",
-        "E_hull (meV/atom)",
-        "window (V vs Li)",
-        "+ cathode (meV/atom)",
-        "+ electrolyte (meV/atom)",
-        "+ cathode at V, mutual (meV/non-Li atom)",
-        "+ electrolyte at V, mutual (meV/non-Li atom)",
-        "fails",
-    ],
-}
-TITLES = {
-    "hull": "Energy above hull",
-    "window": "Electrochemical stability windows",
-    "reaction": "Most negative interfacial reactions",
-    "scan": "Voltage scans: where reaction sets in",
-    "doping": "Dopant sites, energies above hull and doping free energies",
-    "migration": "Migration barriers (climbing-image NEB)",
-    "percolation": "Lowest barrier at which hops connect into 1D, 2D and 3D networks",
-    "coating": "Coatings ranked: filters passed first, then the worse chemical reaction energy",
-}
-
-
-def _number(value: float | None, scale: float = 1.0, digits: int = 2) -> str:
-    return "-" if value is None else f"{value * scale:.{digits}f}"
-
-
-def _model(doc: dict) -> str:
-    return doc["provenance"]["model"]
-
-
-def _voltage(doc: dict) -> str:
-    if doc["voltage_v_vs_li"] is None:
-        return "chemical"
-    text = _number(doc["voltage_v_vs_li"])
-    anode = doc.get("voltage_reference", "Li")
-    return text if anode == "Li" else f"{text} ({_number(doc['voltage'])} vs {anode})"
-
-
-def _groups(doc: dict, observed: list[str] | None) -> str:
-    """Species groups of the products, marked seen / not seen against ``observed``."""
-    parts = []
-    for group, formulas in sorted(doc.get("product_groups", {}).items()):
-        mark = "" if observed is None else (" seen" if group in observed else " not seen")
-        parts.append(f"{group} ({', '.join(formulas)}){mark}")
-    return "; ".join(parts) or "-"
 
 
 def nominal_names(doc: dict) -> dict:
@@ -147,164 +43,18 @@ def table_rows(
 
     observed: species groups seen in experiment (reaction table: products marked seen or not).
     """
-    if kind == "hull":
-        rows = [
-            [
-                d["phase"],
-                d["formula"],
-                _number(d["e_above_hull_ev_per_atom"], 1000, 1),
-                " + ".join(f"{v:.3g} {k}" for k, v in sorted(d["decomposition"].items())),
-            ]
-            for d in documents
-        ]
-    elif kind == "window":
-        rows = [
-            [
-                d["phase"],
-                d["formula"],
-                _number(d["reduction_v_vs_li"]),
-                _number(d["oxidation_v_vs_li"]),
-            ]
-            for d in documents
-        ]
-    elif kind == "reaction":
-        rows = [_reaction_row(d, observed) for d in documents]
-    elif kind == "scan":
-        rows = [
-            [
-                " | ".join(d["phases"]),
-                f"{_number(d['voltages_v_vs_li'][0])} to {_number(d['voltages_v_vs_li'][-1])}",
-                _number(d["onset_v_vs_li"], 1, 3),
-                _number(d["interface_onset_v_vs_li"], 1, 3),
-            ]
-            for d in documents
-        ]
-    elif kind == "doping":
-        rows = [
-            [
-                d["host"],
-                d["dopant"],
-                d["site_label"],
-                _number(d["defect_energy_ev"], 1, 3),
-                _number(d["e_above_hull_ev_per_atom"], 1000, 1),
-                _number(d["reaction_free_energy_ev"], 1, 3),
-                _number(d["host_reaction_with_dopant_ev_per_atom"], 1000, 1),
-                _number(d["host_reaction_with_li_ev_per_atom"], 1000, 1),
-            ]
-            for d in documents
-        ]
-    elif kind == "migration":
-        rows = [
-            [
-                d["host"],
-                d["ion"],
-                d["mechanism"],
-                d["path_label"],
-                _number(d["hop_length_a"]),
-                _number(d["barrier_ev"], 1, 3),
-                _number(d["reverse_barrier_ev"], 1, 3),
-                "yes" if d["converged"] else f"no ({d['reason'] or 'band not converged'})",
-                checks_cell(d),
-                _model(d),
-            ]
-            for d in documents
-        ]
-        return sorted(rows, key=lambda row: (row[0], row[1], row[3]))
-    elif kind == "percolation":
-        rows = [
-            [
-                p.host,
-                p.ion,
-                _number(p.barrier_1d_ev, 1, 3),
-                _number(p.barrier_2d_ev, 1, 3),
-                _number(p.barrier_3d_ev, 1, 3),
-                ", ".join(p.excluded) or "-",
-            ]
-            for p in percolation(documents)
-        ]
-        return rows
-    elif kind == "coating":  # rows of a coating screen, kept in their rank order
-        return [
-            [
-                str(d["rank"]),
-                d["phase"] if d["phase"] == d["formula"] else f"{d['phase']} ({d['formula']})",
-                _number(d["e_above_hull_ev_per_atom"], 1000, 1),
-                f"{_number(d['reduction_v_vs_li'])} - {_number(d['oxidation_v_vs_li'])}",
-                _number(d["reaction_with_cathode_ev_per_atom"], 1000, 1),
-                _number(d["reaction_with_electrolyte_ev_per_atom"], 1000, 1),
-                _number(d["mutual_with_cathode_at_voltage_ev_per_atom"], 1000, 1),
-                _number(d["mutual_with_electrolyte_at_voltage_ev_per_atom"], 1000, 1),
-                ", ".join(d["failed_filters"]) or "-",
-            ]
-            for d in documents
-        ]
-    else:
-        raise ValueError(f"Unknown table {kind!r}; choose one of {', '.join(COLUMNS)}.")
-    for row, d in zip(rows, documents, strict=True):  # free energies at T: "LiCl at 298 K"
-        if d.get("temperature_k") is not None:
-            # gases not at 1 bar: "Li3InCl6 | NCM90 at 298 K, O2 0.21 bar"
-            gases = "".join(
-                f", {gas} {bar:g} bar"
-                for gas, bar in sorted((d.get("ideal_gases_bar") or {}).items())
-                if bar != STANDARD_PRESSURE_BAR
-            )
-            row[0] = f"{row[0]} at {d['temperature_k']:g} K{gases}"
-    provenance = [[d["reference_set"], _model(d)] for d in documents]
-    rows = [row + tail for row, tail in zip(rows, provenance, strict=True)]
-    return sorted(rows, key=lambda row: (row[0], row[1]))
-
-
-REACTION_LEGEND = (
-    "E_mutual: the reaction energy beyond each phase's own decomposition at the same voltage "
-    "(or chemically), what the phases do to each other (pymatgen's include_no_mixing_energy="
-    "False; '-': not recorded). Worst point 'X alone': E_rxn is phase X decomposing by itself, "
-    "not a reaction between the phases."
-)
-
-
-def _worst_point(doc: dict) -> str:
-    """'X alone' when the most negative reaction is one phase by itself, else 'mixture'."""
-    fractions = doc["mixing_fractions"]
-    if not is_one_phase(fractions):
-        return "mixture"
-    return f"{doc['phases'][fractions.index(max(fractions))]} alone"
-
-
-def _reaction_row(doc: dict, observed: list[str] | None) -> list[str]:
-    """Phases, voltage, energies (total and mutual), worst point, mixing fractions, products and
-    groups of a reaction; a mixture that does not react has no worst fraction and no products
-    ("no reaction")."""
-    reacts = doc.get("reaction") != NO_REACTION
-    fractions = " : ".join(_number(x, 1, 3) for x in doc.get("mixing_fractions", []))
-    return [
-        " | ".join(doc["phases"]),
-        _voltage(doc),
-        _number(doc["reaction_energy_ev_per_atom"], 1000, 1),
-        _number(doc.get("mutual_reaction_energy_ev_per_atom"), 1000, 1),
-        _worst_point(doc) if reacts else "-",
-        fractions if reacts else "-",
-        ", ".join(sorted(doc["products"])) if reacts else NO_REACTION,
-        _groups(doc, observed) if reacts else "-",
-    ]
-
-
-def _shown_phases(kind: str, doc: dict) -> set[str]:
-    """Phases and products a row of ``kind`` names."""
-    if kind == "reaction":
-        return {*doc["phases"], *doc["products"]}
-    if kind == "hull":
-        return {doc["phase"], doc["formula"], *doc["decomposition"]}
-    if kind == "window":
-        products = [*doc["reduction_products"], *doc["oxidation_products"]]
-        return {doc["phase"], doc["formula"], *products}
-    return set(doc.get("phases", []))
+    result_kind = RESULT_KINDS.get(kind)
+    if result_kind is None or result_kind.rows is None:
+        tables = ", ".join(k for k, r in RESULT_KINDS.items() if r.rows)
+        raise ValueError(f"Unknown table {kind!r}; choose one of {tables}.")
+    return result_kind.rows(documents, observed)
 
 
 def _shown(kind: str, documents: list[dict], field: str) -> dict[str, float]:
     """The items of each document's phase -> value ``field`` whose phase its row shows."""
     found: dict[str, float] = {}
     for doc in documents:
-        shown = _shown_phases(kind, doc)
+        shown = RESULT_KINDS[kind].shown(doc)
         found.update({k: v for k, v in (doc.get(field) or {}).items() if k in shown})
     return dict(sorted(found.items()))
 
@@ -340,11 +90,12 @@ def render(
     gases of the rows at a temperature. A disordered library phase is named by its nominal
     formula (nominal_names)."""
     documents = [nominal_names(d) for d in documents]
-    header, rows = COLUMNS[kind], table_rows(kind, documents, observed)
-    notes = [imaginary_modes_note(kind, documents), ideal_gases_note(kind, documents)]
-    notes = ([REACTION_LEGEND] if kind == "reaction" else []) + [n for n in notes if n]
+    rows, result_kind = table_rows(kind, documents, observed), RESULT_KINDS[kind]
+    header, title = result_kind.columns, result_kind.title
+    notes = [result_kind.legend, imaginary_modes_note(kind, documents)]
+    notes = [n for n in [*notes, ideal_gases_note(kind, documents)] if n]
     if fmt == "md":
-        lines = [f"### {TITLES[kind]}", "", "| " + " | ".join(header) + " |"]
+        lines = [f"### {title}", "", "| " + " | ".join(header) + " |"]
         lines.append("|" + "---|" * len(header))
         lines += [
             "| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in rows
@@ -354,7 +105,7 @@ def render(
         return "\n".join(lines) + "\n"
     if fmt == "html":
         cells = "".join(f"<th>{html.escape(h)}</th>" for h in header)
-        lines = [f"<h3>{html.escape(TITLES[kind])}</h3>", f"<table><tr>{cells}</tr>"]
+        lines = [f"<h3>{html.escape(title)}</h3>", f"<table><tr>{cells}</tr>"]
         for row in rows:
             lines.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>")
         lines.append("</table>")
@@ -369,7 +120,7 @@ def render(
     if fmt == "latex":
         escape = str.maketrans({"_": r"\_", "%": r"\%", "&": r"\&", "|": r"$|$"})
         lines = [
-            f"% {TITLES[kind]}",
+            f"% {title}",
             r"\begin{tabular}{" + "l" * len(header) + "}",
             r"\hline",
             " & ".join(h.translate(escape) for h in header) + r" \\",

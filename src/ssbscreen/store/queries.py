@@ -9,8 +9,7 @@ phase names (reactions, scans, hulls) is checked on the returned documents.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from functools import cache
+from collections.abc import Callable, Iterator
 
 from jobflow import JobStore
 from jobflow.utils.find import find_key
@@ -95,32 +94,29 @@ def normalise_formula(formula: str) -> str:
         raise ValueError(f"--formula {formula!r} is not a formula; use e.g. 'Li3InCl6'.") from None
 
 
-@cache
-def _phase_elements(name: str) -> frozenset[str]:
-    """Elements of a phase given by formula or library name (empty when unknown)."""
-    from ssbscreen.structures.library import UnknownPhaseError, get_record
-
+def formula_elements(name: str) -> frozenset[str]:
+    """Elements of a formula (empty when ``name`` is none): the default phase -> elements of
+    the queries; the CLI passes one that also knows the structure library's names."""
     try:
-        formula = get_record(name).formula
-    except UnknownPhaseError:
-        formula = name
-    try:
-        return frozenset(el.symbol for el in Composition(formula).elements)
+        return frozenset(el.symbol for el in Composition(name).elements)
     except ValueError:
         return frozenset()
 
 
-def document_elements(doc: dict) -> frozenset[str]:
-    """Elements of a result document: its chemsys, formula, or the union over its phases."""
+def document_elements(
+    doc: dict, phase_elements: Callable[[str], frozenset[str]] = formula_elements
+) -> frozenset[str]:
+    """Elements of a result document: its chemsys, formula, or the union over its phases
+    (``phase_elements``: the elements of a phase name)."""
     if doc.get("chemsys"):
         return frozenset(doc["chemsys"].split("-"))
     if doc.get("formula"):
-        return _phase_elements(doc["formula"])
+        return phase_elements(doc["formula"])
     names = []
     for field in PHASE_FIELDS.get(doc.get("kind", ""), ()):
         value = doc.get(field)
         names += value if isinstance(value, list) else [value]
-    return frozenset().union(*(_phase_elements(n) for n in names if n))
+    return frozenset().union(*(phase_elements(n) for n in names if n))
 
 
 def query_outputs(
@@ -131,13 +127,15 @@ def query_outputs(
     engine: str | None = None,
     model: str | None = None,
     campaign: str | None = None,
+    phase_elements: Callable[[str], frozenset[str]] = formula_elements,
 ) -> list[dict]:
     """Stored documents of ``kind`` (latest per key) matching every filter given.
 
     formula: reduced formula of the phase (or one of the phases of a reaction/scan);
     chemsys: its chemical system (a reaction's: all its phases together), any element order;
     engine/model: ``provenance.engine`` / ``provenance.model`` (model case-insensitive);
-    campaign: the campaign name (kinds that record one).
+    campaign: the campaign name (kinds that record one);
+    phase_elements: the elements of a phase name, for ``chemsys`` (default: formulas only).
     """
     criteria: dict = {}
     phase_fields = PHASE_FIELDS.get(kind, ())
@@ -162,5 +160,5 @@ def query_outputs(
     docs = stored_outputs(store, kind, criteria)
     if wanted is not None:
         elements = frozenset(wanted.split("-"))
-        docs = [d for d in docs if document_elements(d) == elements]
+        docs = [d for d in docs if document_elements(d, phase_elements) == elements]
     return docs
