@@ -255,8 +255,30 @@ def check_executable(command: str, engine: str, setting: str) -> None:
 STUDY_INCAR = {"ENCUT": 520, "EDIFF": 1e-5, "EDIFFG": -0.01}
 
 
+class _CodeEngine:
+    """What the DFT engines share: each calculation writes its files in a folder of its own,
+    one flow per structure, and a command (``command``) runs the code."""
+
+    runs_in_folders: ClassVar[bool] = True
+    structures_per_job: ClassVar[int | None] = None
+    command_setting: ClassVar[str]  # atomate2's setting of the command, e.g. "VASP_CMD"
+    name: str
+
+    @property
+    def potential(self) -> str:
+        """Key of this engine's reference sets (``references_<name>``)."""
+        return self.name
+
+    def check_runnable(self) -> None:
+        """Raise ValueError naming atomate2's command setting when the code is not on PATH."""
+        setting = self.command_setting
+        check_executable(
+            self.command, self.name, f"ATOMATE2_{setting} ({setting} in ~/.atomate2.yaml)"
+        )
+
+
 @dataclass
-class VaspEngine:
+class VaspEngine(_CodeEngine):
     """Relax (cell and ions) then static with VASP at the seed study's settings.
 
     incar_settings: INCAR values applied over MPRelaxSet / MPStaticSet (default STUDY_INCAR:
@@ -267,13 +289,7 @@ class VaspEngine:
     incar_settings: dict = field(default_factory=lambda: dict(STUDY_INCAR))
     vasp_cmd: str | None = None
     name: str = "vasp"
-    runs_in_folders: ClassVar[bool] = True  # each calculation writes its VASP files
-    structures_per_job: ClassVar[int | None] = None  # one flow per structure
-
-    @property
-    def potential(self) -> str:
-        """Key of this engine's reference sets (``references_vasp``)."""
-        return self.name
+    command_setting: ClassVar[str] = "VASP_CMD"
 
     @property
     def command(self) -> str:
@@ -344,12 +360,6 @@ class VaspEngine:
             },
         )
 
-    def check_runnable(self) -> None:
-        """Raise ValueError naming ATOMATE2_VASP_CMD when VASP is not on PATH."""
-        check_executable(
-            self.command, self.name, "ATOMATE2_VASP_CMD (VASP_CMD in ~/.atomate2.yaml)"
-        )
-
     def check_elements(self, structure: Structure) -> None:
         """Raise ValueError naming any element without a Materials Project POTCAR."""
         potcars = MPRelaxSet.CONFIG["POTCAR"]
@@ -418,7 +428,7 @@ def _parse_numeric_cp2k_dft_values() -> None:
 
 
 @dataclass
-class Cp2kEngine:
+class Cp2kEngine(_CodeEngine):
     """Relax then static with CP2K (Gaussian and plane waves): PBE, GTH pseudopotentials.
 
     cutoff_ry, rel_cutoff_ry: plane-wave density cutoff and relative cutoff (Ry).
@@ -440,13 +450,7 @@ class Cp2kEngine:
     relax_cell: bool = True
     cp2k_cmd: str | None = None
     name: str = "cp2k"
-    runs_in_folders: ClassVar[bool] = True  # each calculation writes its CP2K files
-    structures_per_job: ClassVar[int | None] = None  # one flow per structure
-
-    @property
-    def potential(self) -> str:
-        """Key of this engine's reference sets (``references_cp2k``)."""
-        return self.name
+    command_setting: ClassVar[str] = "CP2K_CMD"
 
     @property
     def command(self) -> str:
@@ -469,12 +473,6 @@ class Cp2kEngine:
                 "spin_polarized": self.spin_polarized,
                 "relax_cell": self.relax_cell,
             },
-        )
-
-    def check_runnable(self) -> None:
-        """Raise ValueError naming ATOMATE2_CP2K_CMD when CP2K is not on PATH."""
-        check_executable(
-            self.command, self.name, "ATOMATE2_CP2K_CMD (CP2K_CMD in ~/.atomate2.yaml)"
         )
 
     def basis_and_potential(self, elements: list[str]) -> dict:
