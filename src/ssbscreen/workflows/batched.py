@@ -78,14 +78,7 @@ class RelaxedStructure:
 
     def as_dict(self) -> dict:
         """Plain form stored as a job output (jobflow serialises the structure)."""
-        return {
-            "structure": self.structure,
-            "energy_ev": self.energy_ev,
-            "max_force_ev_per_a": self.max_force_ev_per_a,
-            "n_steps": self.n_steps,
-            "converged": self.converged,
-            "error": self.error,
-        }
+        return dict(vars(self))
 
 
 class _Slot(Calculator):
