@@ -388,6 +388,7 @@ def _plot(kind: str, doc: dict, results: dict, args) -> Path:
     """Figure of a reaction (pair: energy vs mixing ratio) or of a scan, written to args.plot."""
     from ssbscreen.analysis.plots import mixing_curve, plot_mixing_curve, plot_voltage_scan
     from ssbscreen.analysis.references import ReferenceSpec, phase_entry
+    from ssbscreen.structures.library import phase_elements
 
     if kind == "scan":
         return plot_voltage_scan(doc, args.plot)
@@ -396,7 +397,7 @@ def _plot(kind: str, doc: dict, results: dict, args) -> Path:
     elements = {"Li"}
     for calc in calcs.values():
         elements |= set(calc["chemsys"].split("-"))
-    elements |= {el for p in doc["phases"] for el in _formula_elements(p)}
+    elements = elements.union(*map(phase_elements, doc["phases"]))
     reference = spec.load(elements)
     a, b = (phase_entry(p, calcs.get(p), reference, spec.allow_mixing) for p in doc["phases"])
     x, energies = mixing_curve(a, b, reference, doc["voltage_v_vs_li"])
@@ -411,7 +412,7 @@ def _screen_coatings(args) -> int:
     from ssbscreen.analysis.coatings import RANKING_RULE, coating_candidates, coating_screen
     from ssbscreen.analysis.references import phase_entry
     from ssbscreen.analysis.voltages import voltage_vs_li
-    from ssbscreen.structures.library import UnknownPhaseError
+    from ssbscreen.structures.library import UnknownPhaseError, phase_elements
     from ssbscreen.workflows.campaign import phase_structure
 
     voltage = voltage_vs_li(args.voltage)  # refuses nan, inf and voltages outside 0-10 V
@@ -425,7 +426,7 @@ def _screen_coatings(args) -> int:
     if args.cathode == args.electrolyte:
         raise BadInput("--cathode and --electrolyte name the same phase; give two phases.")
     campaign = _campaign_from_args(args, hulls=list(phases.values()))  # checks --model
-    elements = {"Li"} | _formula_elements(args.cathode) | _formula_elements(args.electrolyte)
+    elements = {"Li"} | phase_elements(args.cathode) | phase_elements(args.electrolyte)
     reference = campaign.reference.load(elements)
     formulas = {e.composition.reduced_formula for e in reference.entries}
     compositions = []
@@ -496,20 +497,6 @@ def _screen_coatings(args) -> int:
     if args.plot:
         say(f"plot: {out['plot']}")
     return 0
-
-
-def _formula_elements(phase: str) -> set[str]:
-    from pymatgen.core import Composition
-
-    from ssbscreen.structures.library import UnknownPhaseError, get_record
-
-    try:
-        return {el.symbol for el in Composition(get_record(phase).formula).elements}
-    except UnknownPhaseError:
-        try:
-            return {el.symbol for el in Composition(phase).elements}
-        except ValueError:
-            return set()
 
 
 def _stored_results(store_arg: str | None, first: str = FIRST_RUN):

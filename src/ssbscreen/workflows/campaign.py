@@ -27,6 +27,7 @@ from ssbscreen.structures.library import (
     get_record,
     library_name,
     ordered_representative,
+    phase_elements,
     read_structure_file,
 )
 from ssbscreen.workflows.engines import MLIPEngine
@@ -195,7 +196,7 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
                 f"The scan of {a} | {b} runs from {start:g} to {stop:g} V; give the lower "
                 f"voltage first (from {stop:g} to {start:g})."
             )
-    reference = campaign.reference.load(_campaign_elements(campaign))
+    reference = campaign.reference.load({"Li"}.union(*map(phase_elements, campaign.phases)))
     formulas = {e.composition.reduced_formula for e in reference.entries}
     provenance = campaign.engine.provenance()
     spec = asdict(campaign.reference)
@@ -305,21 +306,6 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
     if jobs:
         stages.append(Flow(jobs, name="results"))
     return CampaignPlan(Flow(stages, name="ssbscreen campaign"), calc_keys, result_keys)
-
-
-def _campaign_elements(campaign: Campaign) -> set[str]:
-    """Elements named by the campaign's phases, for loading a chemical-system reference set."""
-    elements: set[str] = {"Li"}
-    for phase in campaign.phases:
-        try:
-            comp = Composition(get_record(phase).formula)
-        except UnknownPhaseError:
-            try:
-                comp = Composition(phase)
-            except ValueError:
-                continue
-        elements |= {el.symbol for el in comp.elements}
-    return elements
 
 
 def run_campaign(campaign: Campaign, store: JobStore) -> dict[str, list[dict]]:
