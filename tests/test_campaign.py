@@ -89,6 +89,23 @@ def test_cli_answers_and_table_from_store(embedded_results, capsys):
     assert r"\begin{tabular}" in capsys.readouterr().out
 
 
+def test_a_cli_run_plans_its_campaign_once(tmp_path, monkeypatch, capsys):
+    """`ssbscreen hull` plans once: the plan that checked the input and counted the jobs is
+    the one that runs (LiCl of the offline set: nothing to relax, one hull job)."""
+    from ssbscreen.workflows import campaign as campaign_module
+
+    plans = []
+
+    def counted(*args, **kwargs):
+        plans.append(args)
+        return plan_campaign(*args, **kwargs)
+
+    monkeypatch.setattr(campaign_module, "plan_campaign", counted)
+    assert main(["hull", "LiCl", "--json", "--store", f"embedded://{tmp_path / 'store'}"]) == 0
+    assert json.loads(capsys.readouterr().out)["e_above_hull_ev_per_atom"] == 0
+    assert len(plans) == 1
+
+
 def test_run_says_which_results_failed_and_a_rerun_computes_them(
     embedded_results, tmp_path, capsys, monkeypatch
 ):

@@ -299,17 +299,23 @@ def _campaign_from_args(args, hulls=(), windows=(), reactions=(), scans=()):
     )
 
 
-def _run(campaign, store_uri) -> tuple[dict[str, list[dict]], bool]:
-    """Run a campaign; (its result documents, whether every planned result was computed)."""
+def _run(campaign, store, plan=None) -> tuple[dict[str, list[dict]], bool]:
+    """Run a campaign in ``store`` (a JobStore or its URI), planned once (``plan``, when
+    already made in that store); (its result documents, whether every planned result was
+    computed)."""
+    from jobflow import JobStore
+
     from ssbscreen.store import build_job_store
     from ssbscreen.workflows.campaign import plan_campaign, run_campaign
 
-    store = build_job_store(store_uri)
-    plan = plan_campaign(campaign, store)  # validates input before anything is written
+    if not isinstance(store, JobStore):
+        store = build_job_store(store)
+    if plan is None:
+        plan = plan_campaign(campaign, store)  # validates input before anything is written
     if not plan.is_empty:
         campaign.engine.check_runnable()
         tell(f"computing {plan.n_jobs} job(s) ...")
-    results = run_campaign(campaign, store)
+    results = run_campaign(campaign, store, plan)
     complete = True
     for kind, keys in plan.result_keys.items():
         if len(results[kind]) < len(keys):

@@ -320,13 +320,20 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
     return CampaignPlan(Flow(stages, name="ssbscreen campaign"), calc_keys, result_keys)
 
 
-def run_campaign(campaign: Campaign, store: JobStore) -> dict[str, list[dict]]:
+def run_campaign(
+    campaign: Campaign, store: JobStore, plan: CampaignPlan | None = None
+) -> dict[str, list[dict]]:
     """Run what is missing, stage by stage, on this machine; return the result documents by
     kind, and under "failures" each job that raised: {"job": its name, "reason": the last
-    line of its exception}."""
-    plan = plan_campaign(campaign, store)
-    if not plan.is_empty:
-        campaign.engine.check_runnable()  # e.g. VASP not on PATH: name the setting to fix
+    line of its exception}.
+
+    plan: the campaign's plan_campaign(campaign, store), its engine already checked runnable
+    when it has jobs; None: planned and checked here.
+    """
+    if plan is None:
+        plan = plan_campaign(campaign, store)
+        if not plan.is_empty:
+            campaign.engine.check_runnable()  # e.g. VASP not on PATH: name the setting to fix
     # stage by stage: each phase's phonons are stored whole before the next phase starts, so
     # an interrupted campaign loses at most the stage it was in
     causes: dict[str, str] = {}
