@@ -542,46 +542,38 @@ def _run_file(args) -> int:
     from ssbscreen.analysis.tables import render, render_all
     from ssbscreen.store import build_job_store
     from ssbscreen.store.queries import stored_outputs
-    from ssbscreen.workflows.campaign_file import (
-        doping_flow,
-        migration_flow,
-        read_campaign_file,
-        screen_campaign,
-    )
+    from ssbscreen.workflows.campaign_file import read_campaign_file, section_flows
     from ssbscreen.workflows.local import run_flow_locally
 
     content = read_campaign_file(args.file)
     store = build_job_store(args.store)
+    overrides = {
+        key: value
+        for key, value in (("n_orderings", args.orderings), ("n_doped", args.doped))
+        if value is not None
+    }
     complete = True
-    if "screen" in content:
-        campaign = screen_campaign(content)
-        results, complete = _run(campaign, args.store)
-        observed = content["screen"].get("observed_products")
-        kinds = ("hull", "window", "reaction", "scan")
-        say(render_all({k: results[k] for k in kinds}, observed=observed))
-    if "doping" in content:
-        overrides = {
-            key: value
-            for key, value in (("n_orderings", args.orderings), ("n_doped", args.doped))
-            if value is not None
-        }
-        flow = doping_flow(content, overrides, store)
-        tell(f"computing {len(flow.jobs)} job(s) ...")
-        run_flow_locally(flow, store)
-        store.connect()
-        name = content.get("name", "doping")
-        docs = [d for d in stored_outputs(store, "doping") if d["campaign"] == name]
-        say(render("doping", docs))
-    if "migration" in content:
-        flow = migration_flow(content, store)
-        tell(f"computing {len(flow.jobs)} NEB(s); finished ones are reused")
-        if flow.jobs:
+    for section in section_flows(content, store, overrides):
+        flow = section.flow
+        if section.section == "screen":
+            results, complete = _run(section.campaign, store, section.plan)
+            observed = content["screen"].get("observed_products")
+            kinds = ("hull", "window", "reaction", "scan")
+            say(render_all({k: results[k] for k in kinds}, observed=observed))
+            continue
+        if section.section == "doping":
+            tell(f"computing {len(flow.jobs)} job(s) ...")
             run_flow_locally(flow, store)
+        else:
+            tell(f"computing {len(flow.jobs)} NEB(s); finished ones are reused")
+            if flow.jobs:
+                run_flow_locally(flow, store)
         store.connect()
-        name = content.get("name", "migration")
-        docs = [d for d in stored_outputs(store, "migration") if d["campaign"] == name]
-        say(render("migration", docs))
-        say(render("percolation", docs))
+        name = content.get("name", section.section)
+        docs = [d for d in stored_outputs(store, section.section) if d["campaign"] == name]
+        say(render(section.section, docs))
+        if section.section == "migration":
+            say(render("percolation", docs))
     return 0 if complete else 1
 
 
