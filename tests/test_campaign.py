@@ -89,6 +89,47 @@ def test_cli_answers_and_table_from_store(embedded_results, capsys):
     assert r"\begin{tabular}" in capsys.readouterr().out
 
 
+def test_a_cli_run_plans_its_campaign_once(tmp_path, monkeypatch, capsys):
+    """`ssbscreen hull` plans once: the plan that checked the input and counted the jobs is
+    the one that runs (LiCl of the offline set: nothing to relax, one hull job)."""
+    from ssbscreen.workflows import campaign as campaign_module
+
+    plans = []
+
+    def counted(*args, **kwargs):
+        plans.append(args)
+        return plan_campaign(*args, **kwargs)
+
+    monkeypatch.setattr(campaign_module, "plan_campaign", counted)
+    assert main(["hull", "LiCl", "--json", "--store", f"embedded://{tmp_path / 'store'}"]) == 0
+    assert json.loads(capsys.readouterr().out)["e_above_hull_ev_per_atom"] == 0
+    assert len(plans) == 1
+
+
+def test_submit_queues_the_sections_run_computes(tmp_path):
+    """`submit` and `run` take a campaign file's sections from one place (section_flows):
+    the queued Flow holds each section's flow, in the file's order, named by the campaign."""
+    from ssbscreen.workflows.campaign_file import read_campaign_file, section_flows
+    from ssbscreen.workflows.submit import campaign_flow
+
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "name: both\nmodel: chgnet\nreferences: offline\nscreen: {hulls: [LiCl]}\n"
+        "migration: {hops: [{host: Li3InCl6, ion: Li, max_hops: 1}]}\n"
+    )
+    store = build_job_store(f"embedded://{tmp_path / 'store'}")
+    sections = list(section_flows(read_campaign_file(path), store))
+    assert [s.section for s in sections] == ["screen", "migration"]
+    screen = sections[0]
+    assert screen.campaign.hulls == ["LiCl"] and screen.plan.flow is screen.flow
+    flow = campaign_flow(path, store)
+    assert flow.name == "both"
+    assert [f.name for f in flow.jobs] == [s.flow.name for s in sections]
+    assert [j.name for j, _ in flow.jobs[0].iterflow()] == [
+        j.name for j, _ in screen.flow.iterflow()
+    ]
+
+
 def test_run_says_which_results_failed_and_a_rerun_computes_them(
     embedded_results, tmp_path, capsys, monkeypatch
 ):

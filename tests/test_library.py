@@ -13,6 +13,7 @@ from ssbscreen.structures.library import (
     get_record,
     is_charge_balanced,
     ordered_representative,
+    phase_elements,
     phase_names,
     read_structure_file,
 )
@@ -152,3 +153,12 @@ def test_li3ycl6_is_the_published_disordered_structure():
     cell = record.structure()
     assert cell.composition.almost_equals(Composition("Li9Y3Cl18"), atol=1e-4)
     assert "OBELiX" in record.source["database"] and "CC-BY-4.0" in record.source["note"]
+
+
+def test_phase_elements_of_records_formulas_and_files():
+    """A library phase's elements come from its record (NCA is not a formula), a reference
+    formula's from itself, anything else has none."""
+    assert phase_elements("NCA") == {"Li", "Ni", "Co", "Al", "O"}
+    assert phase_elements("li3incl6") == {"Li", "In", "Cl"}
+    assert phase_elements("Li2O2") == frozenset({"Li", "O"})
+    assert phase_elements("interface.cif") == frozenset()

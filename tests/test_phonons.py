@@ -12,6 +12,7 @@ from jobflow import run_locally
 from pymatgen.io.ase import AseAtomsAdaptor
 
 from ssbscreen.analysis.free_energy import (
+    FREE_ENERGY_MODEL,
     VibrationalFreeEnergy,
     check_temperature,
     free_energy_entries,
@@ -24,11 +25,13 @@ from ssbscreen.analysis.hull import hull_result
 from ssbscreen.analysis.reactions import most_negative_mixture_reaction
 from ssbscreen.analysis.references import ReferenceSet, offline_reference_set
 from ssbscreen.analysis.tables import render
+from ssbscreen.analysis.voltages import get_anode, voltage_vs_li
 from ssbscreen.cli import main
 from ssbscreen.potentials import POTENTIALS
+from ssbscreen.schemas import content_key
 from ssbscreen.store import build_job_store
 from ssbscreen.store.queries import stored_outputs
-from ssbscreen.workflows.campaign import Campaign, plan_campaign, run_campaign
+from ssbscreen.workflows.campaign import RESULT_VERSIONS, Campaign, plan_campaign, run_campaign
 from ssbscreen.workflows.local import run_flow_locally
 from ssbscreen.workflows.phonons import PhasePhononMaker, predicted_forces
 
@@ -311,6 +314,60 @@ def test_campaign_plans_each_phase_phonons_once(tmp_path):
             Campaign(reactions=[("Li2O2", "Li", None)], temperatures_k=[-5.0]),
             build_job_store(f"embedded://{tmp_path / 'store'}"),
         )
+
+
+def test_campaign_keys_and_job_names_follow_the_stored_recipe(tmp_path):
+    """Every result key at 0 K and at each temperature is the recipe results were stored under
+    (content_key of kind, version, the kind's parts, [T, free-energy model,] reference set,
+    mixing): a planner that changes them would lose every stored result. Checked against the
+    planner before 0 K and temperatures shared one set of loops (byte-identical keys)."""
+    campaign = Campaign(
+        hulls=["Li3InCl6", "LiCl"],
+        windows=["Li3InCl6"],
+        reactions=[("Li3InCl6", "Li2O2", None), ("Li3InCl6", "LiCl", "Li2O", 0.5)],
+        scans=[("Li3InCl6", "Li2O2", 0.1, 1.0)],
+        voltage_reference="Li-In",
+        temperatures_k=[80.0, 298.0],
+        gas_pressures_bar={"O2": 0.21},
+    )
+    plan = plan_campaign(campaign, build_job_store(f"embedded://{tmp_path / 'store'}"))
+    calc = plan.calculation_keys
+    maker = PhasePhononMaker(engine=campaign.engine, min_length_a=campaign.phonon_min_length_a)
+    model = (FREE_ENERGY_MODEL, [("O2", 0.21)], maker.settings)
+    v = {voltage: voltage_vs_li(voltage, "Li-In") for voltage in (0.5, 0.1, 1.0)}
+    anode, reference = get_anode("Li-In").name, campaign.reference.load({"Li", "In", "Cl", "O"})
+    parts = {
+        "hull": [(p, calc[p]) for p in campaign.hulls],
+        "window": [("Li3InCl6", calc["Li3InCl6"])],
+        "reaction": [
+            ("Li3InCl6|Li2O2", [calc["Li3InCl6"], calc["Li2O2"]], None, anode),
+            ("Li3InCl6|LiCl|Li2O", [calc[p] for p in ("Li3InCl6", "LiCl", "Li2O")], v[0.5], anode),
+        ],
+        "scan": [("Li3InCl6|Li2O2", [calc["Li3InCl6"], calc["Li2O2"]], [v[0.1], v[1.0]], anode)],
+    }
+    extras = [(), (80.0, model), (298.0, model)]
+    for kind, kind_parts in parts.items():
+        assert plan.result_keys[kind] == [
+            content_key(kind, RESULT_VERSIONS[kind], *p, *extra, reference.name, False)
+            for extra in extras
+            for p in kind_parts
+        ]
+    names = [
+        f"{kind} {' '.join(str(x) for x in (*p, *extra)[::2])}"
+        for extra in extras
+        for kind, kind_parts in parts.items()
+        for p in kind_parts
+    ]
+    assert [job.name for job in plan.flow.jobs[-1].jobs] == names
+    assert names[:4] == [
+        "hull Li3InCl6",
+        "hull LiCl",
+        "window Li3InCl6",
+        "reaction Li3InCl6|Li2O2 None",
+    ]
+    assert names[-1] == f"scan Li3InCl6|Li2O2 [{v[0.1]}, {v[1.0]}] 298.0"
+    phonon_flows = [f for f in plan.flow.jobs if f.name.startswith("phonons ")]
+    assert len(plan.result_keys["phonon"]) == len(phonon_flows) > 0
 
 
 def test_tables_name_the_shown_ideal_gases():

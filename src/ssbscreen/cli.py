@@ -17,7 +17,6 @@ import sys
 import time
 import warnings
 from collections.abc import Iterator
-from functools import cache
 from pathlib import Path
 
 from ssbscreen.potentials import DEFAULT_POTENTIAL
@@ -288,17 +287,23 @@ def _campaign_from_args(args, hulls=(), windows=(), reactions=(), scans=()):
     )
 
 
-def _run(campaign, store_uri) -> tuple[dict[str, list[dict]], bool]:
-    """Run a campaign; (its result documents, whether every planned result was computed)."""
+def _run(campaign, store, plan=None) -> tuple[dict[str, list[dict]], bool]:
+    """Run a campaign in ``store`` (a JobStore or its URI), planned once (``plan``, when
+    already made in that store); (its result documents, whether every planned result was
+    computed)."""
+    from jobflow import JobStore
+
     from ssbscreen.store import build_job_store
     from ssbscreen.workflows.campaign import plan_campaign, run_campaign
 
-    store = build_job_store(store_uri)
-    plan = plan_campaign(campaign, store)  # validates input before anything is written
+    if not isinstance(store, JobStore):
+        store = build_job_store(store)
+    if plan is None:
+        plan = plan_campaign(campaign, store)  # validates input before anything is written
     if not plan.is_empty:
         campaign.engine.check_runnable()
         tell(f"computing {plan.n_jobs} job(s) ...")
-    results = run_campaign(campaign, store)
+    results = run_campaign(campaign, store, plan)
     complete = True
     for kind, keys in plan.result_keys.items():
         if len(results[kind]) < len(keys):
@@ -376,9 +381,10 @@ def _single(kind: str, args, campaign) -> int:
 def _plot(kind: str, doc: dict, results: dict, args) -> Path:
     """Figure of a reaction (pair: energy vs mixing ratio) or of a scan, written to args.plot."""
     from ssbscreen.analysis.plots import plot_document
+    from ssbscreen.structures.library import phase_elements
 
     calculations = {c["phase"]: c for c in results["calculation"]}
-    options = (args.references, args.mix_engines, _phase_elements)
+    options = (args.references, args.mix_engines, phase_elements)
     return plot_document(doc, args.plot, calculations, *options)
 
 
@@ -390,7 +396,7 @@ def _screen_coatings(args) -> int:
     from ssbscreen.analysis.coatings import RANKING_RULE, coating_candidates, coating_screen
     from ssbscreen.analysis.references import phase_entry
     from ssbscreen.analysis.voltages import voltage_vs_li
-    from ssbscreen.structures.library import UnknownPhaseError
+    from ssbscreen.structures.library import UnknownPhaseError, phase_elements
     from ssbscreen.workflows.campaign import phase_structure
 
     voltage = voltage_vs_li(args.voltage)  # refuses nan, inf and voltages outside 0-10 V
@@ -404,7 +410,7 @@ def _screen_coatings(args) -> int:
     if args.cathode == args.electrolyte:
         raise BadInput("--cathode and --electrolyte name the same phase; give two phases.")
     campaign = _campaign_from_args(args, hulls=list(phases.values()))  # checks --model
-    elements = {"Li"} | _formula_elements(args.cathode) | _formula_elements(args.electrolyte)
+    elements = {"Li"} | phase_elements(args.cathode) | phase_elements(args.electrolyte)
     reference = campaign.reference.load(elements)
     formulas = {e.composition.reduced_formula for e in reference.entries}
     compositions = []
@@ -477,24 +483,6 @@ def _screen_coatings(args) -> int:
     return 0
 
 
-def _formula_elements(phase: str) -> set[str]:
-    from pymatgen.core import Composition
-
-    from ssbscreen.structures.library import UnknownPhaseError, get_record
-
-    try:
-        return {el.symbol for el in Composition(get_record(phase).formula).elements}
-    except UnknownPhaseError:
-        try:
-            return {el.symbol for el in Composition(phase).elements}
-        except ValueError:
-            return set()
-
-
-# TODO(lead): structures.library.phase_elements (added in parallel) replaces this stand-in
-_phase_elements = cache(lambda name: frozenset(_formula_elements(name)))
-
-
 def _stored_results(store_arg: str | None, first: str = FIRST_RUN):
     """The connected job store of a command that only reads it; BadInput, and no folder made,
     when an embedded store does not exist."""
@@ -532,52 +520,45 @@ def _run_file(args) -> int:
     from ssbscreen.analysis.tables import render, render_all
     from ssbscreen.store import build_job_store
     from ssbscreen.store.queries import stored_outputs
-    from ssbscreen.workflows.campaign_file import (
-        doping_flow,
-        migration_flow,
-        read_campaign_file,
-        screen_campaign,
-    )
+    from ssbscreen.workflows.campaign_file import read_campaign_file, section_flows
     from ssbscreen.workflows.local import run_flow_locally
 
     content = read_campaign_file(args.file)
     store = build_job_store(args.store)
+    overrides = {
+        key: value
+        for key, value in (("n_orderings", args.orderings), ("n_doped", args.doped))
+        if value is not None
+    }
     complete = True
-    if "screen" in content:
-        campaign = screen_campaign(content)
-        results, complete = _run(campaign, args.store)
-        observed = content["screen"].get("observed_products")
-        kinds = ("hull", "window", "reaction", "scan")
-        say(render_all({k: results[k] for k in kinds}, observed=observed))
-    if "doping" in content:
-        overrides = {
-            key: value
-            for key, value in (("n_orderings", args.orderings), ("n_doped", args.doped))
-            if value is not None
-        }
-        flow = doping_flow(content, overrides, store)
-        tell(f"computing {len(flow.jobs)} job(s) ...")
-        run_flow_locally(flow, store)
-        store.connect()
-        name = content.get("name", "doping")
-        docs = [d for d in stored_outputs(store, "doping") if d["campaign"] == name]
-        say(render("doping", docs))
-    if "migration" in content:
-        flow = migration_flow(content, store)
-        tell(f"computing {len(flow.jobs)} NEB(s); finished ones are reused")
-        if flow.jobs:
+    for section in section_flows(content, store, overrides):
+        flow = section.flow
+        if section.section == "screen":
+            results, complete = _run(section.campaign, store, section.plan)
+            observed = content["screen"].get("observed_products")
+            kinds = ("hull", "window", "reaction", "scan")
+            say(render_all({k: results[k] for k in kinds}, observed=observed))
+            continue
+        if section.section == "doping":
+            tell(f"computing {len(flow.jobs)} job(s) ...")
             run_flow_locally(flow, store)
+        else:
+            tell(f"computing {len(flow.jobs)} NEB(s); finished ones are reused")
+            if flow.jobs:
+                run_flow_locally(flow, store)
         store.connect()
-        name = content.get("name", "migration")
-        docs = [d for d in stored_outputs(store, "migration") if d["campaign"] == name]
-        say(render("migration", docs))
-        say(render("percolation", docs))
+        name = content.get("name", section.section)
+        docs = [d for d in stored_outputs(store, section.section) if d["campaign"] == name]
+        say(render(section.section, docs))
+        if section.section == "migration":
+            say(render("percolation", docs))
     return 0 if complete else 1
 
 
 def _query(args) -> int:
     from ssbscreen.analysis.kinds import RESULT_KINDS
     from ssbscreen.store.queries import query_outputs
+    from ssbscreen.structures.library import phase_elements
 
     store = _stored_results(args.store)
     docs = query_outputs(
@@ -588,7 +569,7 @@ def _query(args) -> int:
         engine=args.engine,
         model=args.model,
         campaign=args.campaign,
-        phase_elements=_phase_elements,
+        phase_elements=phase_elements,
     )
     docs = [RESULT_KINDS[args.kind].summary(d) for d in docs]
     text = json.dumps(docs, default=str) if args.json else "\n".join(map(str, docs))

@@ -83,6 +83,20 @@ def get_record(name: str) -> CrystalRecord:
     )
 
 
+@cache
+def phase_elements(name: str) -> frozenset[str]:
+    """Elements of a phase name: its library record's formula, else the name read as a
+    formula, else none (a structure file, or a name that is neither)."""
+    try:
+        formula = get_record(name).formula
+    except UnknownPhaseError:
+        formula = name
+    try:
+        return frozenset(el.symbol for el in Composition(formula).elements)
+    except ValueError:
+        return frozenset()
+
+
 def bulk_structure(name: str) -> Structure:
     """The published (possibly disordered) conventional cell of library phase ``name``."""
     return get_record(name).structure()

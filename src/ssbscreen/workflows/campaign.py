@@ -27,6 +27,7 @@ from ssbscreen.structures.library import (
     get_record,
     library_name,
     ordered_representative,
+    phase_elements,
     read_structure_file,
 )
 from ssbscreen.workflows.engines import MLIPEngine
@@ -195,7 +196,7 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
                 f"The scan of {a} | {b} runs from {start:g} to {stop:g} V; give the lower "
                 f"voltage first (from {stop:g} to {start:g})."
             )
-    reference = campaign.reference.load(_campaign_elements(campaign))
+    reference = campaign.reference.load({"Li"}.union(*map(phase_elements, campaign.phases)))
     formulas = {e.composition.reduced_formula for e in reference.entries}
     provenance = campaign.engine.provenance()
     spec = asdict(campaign.reference)
@@ -239,96 +240,100 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
     calculations.update({phase: out for (_, phase), out in zip(computed, outputs, strict=True)})
 
     result_keys: dict[str, list[str]] = {"hull": [], "window": [], "reaction": [], "scan": []}
+    phonons = None
+    if campaign.temperatures_k:
+        from ssbscreen.workflows.free_energy import CampaignPhonons
 
-    def add(kind, make_job, *key_parts):
+        phonons = CampaignPhonons(campaign, store, reference, structures, calculations, calc_keys)
+
+    def add(kind, temperature_k, phases, make_job, *key_parts):
+        """The result of ``kind`` of ``phases`` at 0 K (temperature_k None) or at a temperature,
+        its key made of key_parts (and the temperature and free-energy model); its job, unless
+        the store holds it."""
+        if temperature_k is not None:
+            key_parts = (*key_parts, temperature_k, phonons.model)
         key = content_key(
             kind, RESULT_VERSIONS[kind], *key_parts, reference.name, campaign.reference.allow_mixing
         )
         result_keys[kind].append(key)
         if find_output(store, kind, key) is None:
-            job = make_job(key)
+            at = {}
+            if temperature_k is not None:
+                at = {
+                    "temperature_k": temperature_k,
+                    "phonons": phonons.phonons_for(phases, temperature_k),
+                    "gas_pressures_bar": phonons.gas_pressures_bar,
+                }
+            job = make_job(key, **at)
             job.name = f"{kind} {' '.join(str(p) for p in key_parts[::2])}"
             jobs.append(job)
 
-    for kind, phases, make_document in (
-        ("hull", campaign.hulls, hull_document),
-        ("window", campaign.windows, window_document),
-    ):
-        for phase in phases:
-            add(
-                kind,
-                lambda key, p=phase, m=make_document: m(p, calculations[p], spec, key),
-                phase,
-                calc_keys[phase],
-            )
     anode = get_anode(campaign.voltage_reference).name
-    for phases, voltage, vs_li in reactions:
-        add(
-            "reaction",
-            lambda key, p=phases, v=voltage, u=vs_li: reaction_document(
-                list(p), [calculations[n] for n in p], u, spec, key, v, anode
-            ),
-            "|".join(phases),
-            [calc_keys[n] for n in phases],
-            vs_li,
-            anode,
-        )
-    for a, b, start, stop in scans:
-        add(
-            "scan",
-            lambda key, a=a, b=b, s=start, t=stop: scan_document(
-                [a, b], [calculations[a], calculations[b]], s, t, spec, key, anode
-            ),
-            f"{a}|{b}",
-            [calc_keys[a], calc_keys[b]],
-            [start, stop],
-            anode,
-        )
-    phonon_flows: list[Flow] = []
-    if campaign.temperatures_k:
-        from ssbscreen.workflows.free_energy import plan_temperatures
-
-        phonon_flows, result_keys["phonon"] = plan_temperatures(
-            campaign,
-            store,
-            reference,
-            structures,
-            calculations,
-            calc_keys,
-            add,
-            reactions,
-            scans,
-            anode,
-        )
+    for t in [None, *campaign.temperatures_k]:
+        for kind, phases, make_document in (
+            ("hull", campaign.hulls, hull_document),
+            ("window", campaign.windows, window_document),
+        ):
+            for phase in phases:
+                add(
+                    kind,
+                    t,
+                    [phase],
+                    lambda key, p=phase, m=make_document, **at: m(
+                        p, calculations[p], spec, key, **at
+                    ),
+                    phase,
+                    calc_keys[phase],
+                )
+        for phases, voltage, vs_li in reactions:
+            add(
+                "reaction",
+                t,
+                phases,
+                lambda key, p=phases, v=voltage, u=vs_li, **at: reaction_document(
+                    list(p), [calculations[n] for n in p], u, spec, key, v, anode, **at
+                ),
+                "|".join(phases),
+                [calc_keys[n] for n in phases],
+                vs_li,
+                anode,
+            )
+        for a, b, start, stop in scans:
+            add(
+                "scan",
+                t,
+                [a, b],
+                lambda key, a=a, b=b, s=start, e=stop, **at: scan_document(
+                    [a, b], [calculations[a], calculations[b]], s, e, spec, key, anode, **at
+                ),
+                f"{a}|{b}",
+                [calc_keys[a], calc_keys[b]],
+                [start, stop],
+                anode,
+            )
     stages = [Flow(calculation_jobs, name="calculations")] if calculation_jobs else []
-    stages += phonon_flows
+    if phonons is not None:
+        stages += phonons.flows
+        result_keys["phonon"] = phonons.keys
     if jobs:
         stages.append(Flow(jobs, name="results"))
     return CampaignPlan(Flow(stages, name="ssbscreen campaign"), calc_keys, result_keys)
 
 
-def _campaign_elements(campaign: Campaign) -> set[str]:
-    """Elements named by the campaign's phases, for loading a chemical-system reference set."""
-    elements: set[str] = {"Li"}
-    for phase in campaign.phases:
-        try:
-            comp = Composition(get_record(phase).formula)
-        except UnknownPhaseError:
-            try:
-                comp = Composition(phase)
-            except ValueError:
-                continue
-        elements |= {el.symbol for el in comp.elements}
-    return elements
-
-
-def run_campaign(campaign: Campaign, store: JobStore) -> dict[str, list[dict]]:
+def run_campaign(
+    campaign: Campaign, store: JobStore, plan: CampaignPlan | None = None
+) -> dict[str, list[dict]]:
     """Run what is missing, stage by stage, on this machine; return the result documents by
     kind, and under "failures" each job that raised: {"job": its name, "reason": the last
-    line of its exception}."""
-    plan = plan_campaign(campaign, store)
-    if not plan.is_empty:
-        campaign.engine.check_runnable()  # e.g. VASP not on PATH: name the setting to fix
+    line of its exception}.
+
+    plan: the campaign's plan_campaign(campaign, store), its engine already checked runnable
+    when it has jobs; None: planned and checked here.
+    """
+    if plan is None:
+        plan = plan_campaign(campaign, store)
+        if not plan.is_empty:
+            campaign.engine.check_runnable()  # e.g. VASP not on PATH: name the setting to fix
     # stage by stage: each phase's phonons are stored whole before the next phase starts, so
     # an interrupted campaign loses at most the stage it was in
     causes: dict[str, str] = {}

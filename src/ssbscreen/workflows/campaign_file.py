@@ -40,6 +40,7 @@ import dataclasses
 import difflib
 import math
 import typing
+from collections.abc import Iterator
 from pathlib import Path
 
 from jobflow import Flow
@@ -52,7 +53,7 @@ from ssbscreen.inputs import load_yaml
 from ssbscreen.potentials import DEFAULT_POTENTIAL
 from ssbscreen.structures.library import check_phase_name
 from ssbscreen.structures.migration import HopSelection
-from ssbscreen.workflows.campaign import Campaign
+from ssbscreen.workflows.campaign import Campaign, CampaignPlan, plan_campaign
 from ssbscreen.workflows.doping import DopingStudyMaker
 from ssbscreen.workflows.engines import MLIP_ENGINES, engine_from_name
 from ssbscreen.workflows.neb import NebMaker
@@ -321,11 +322,39 @@ def migration_flow(content: dict, store=None) -> Flow:
     return neb_maker(content).make_campaign(selections, content.get("name", "migration"), store)
 
 
+@dataclasses.dataclass
+class SectionFlow:
+    """A section of a campaign file and the Flow of what the store lacks of it."""
+
+    section: str  # screen, doping or migration
+    flow: Flow
+    campaign: Campaign | None = None  # the screen section's campaign ...
+    plan: CampaignPlan | None = None  # ... and its plan: the flow's stages and result keys
+
+
+def section_flows(
+    content: dict, store, doping_overrides: dict | None = None
+) -> Iterator[SectionFlow]:
+    """The sections of a campaign file, in order (screen, doping, migration), each with the
+    Flow of the jobs ``store`` lacks: ``run`` computes them here, ``submit`` queues them.
+
+    Each is planned when asked for, so ``run`` computes a section before it plans the next.
+    doping_overrides: fields of the doping section to replace (e.g. fewer orderings).
+    """
+    if "screen" in content:
+        campaign = screen_campaign(content)
+        plan = plan_campaign(campaign, store)
+        yield SectionFlow("screen", plan.flow, campaign, plan)
+    if "doping" in content:
+        yield SectionFlow("doping", doping_flow(content, doping_overrides, store))
+    if "migration" in content:
+        yield SectionFlow("migration", migration_flow(content, store))
+
+
 def campaign_documents(content: dict, store) -> tuple[dict[str, list[dict]], int]:
     """The stored documents of a campaign file's current results by kind, computing nothing,
     and how many results its screen section plans that are not stored yet."""
     from ssbscreen.store.queries import find_output, stored_outputs
-    from ssbscreen.workflows.campaign import plan_campaign
 
     documents: dict[str, list[dict]] = {}
     missing = 0

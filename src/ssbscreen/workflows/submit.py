@@ -33,24 +33,11 @@ class QueueStatus:
 
 
 def campaign_flow(path: str | Path, store: JobStore) -> Flow:
-    """The Flow of a campaign file: the jobs of its screen, doping and migration sections not
-    yet stored."""
-    from ssbscreen.workflows.campaign import plan_campaign
-    from ssbscreen.workflows.campaign_file import (
-        doping_flow,
-        migration_flow,
-        read_campaign_file,
-        screen_campaign,
-    )
+    """The Flow of a campaign file: the jobs of its sections not yet stored."""
+    from ssbscreen.workflows.campaign_file import read_campaign_file, section_flows
 
     content = read_campaign_file(path)
-    flows = []
-    if "screen" in content:
-        flows.append(plan_campaign(screen_campaign(content), store).flow)
-    if "doping" in content:
-        flows.append(doping_flow(content, None, store))
-    if "migration" in content:
-        flows.append(migration_flow(content, store))
+    flows = [section.flow for section in section_flows(content, store)]
     return Flow(flows, name=str(content.get("name", Path(path).stem)))
 
 
