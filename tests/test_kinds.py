@@ -17,6 +17,7 @@ from ssbscreen.analysis.kinds import QUERY_KINDS, RESULT_KINDS, TABLE_KINDS
 from ssbscreen.cli import main
 from ssbscreen.store import build_job_store, query_outputs
 from ssbscreen.store import queries as store_queries
+from ssbscreen.structures.library import phase_elements
 
 
 def _prov(model="CHGNet-0.3.0", engine="mlip"):
@@ -143,11 +144,11 @@ def test_a_stored_reaction_of_another_model_is_drawn_on_that_models_set(tmp_path
         "voltage_v_vs_li": None,
         "provenance": _prov("SevenNet-l3i5"),
     }
-    path = plots.plot_document(doc, tmp_path / "mixing.png")
+    path = plots.plot_document(doc, tmp_path / "mixing.png", phase_elements)
     assert path.stat().st_size > 1000
     assert drawn_on == ["SevenNet-l3i5"]
 
 
 def test_plot_stored_names_the_kind_when_no_key_matches():
     with pytest.raises(ValueError, match=r"no migration document.*ssbscreen query migration"):
-        plots.plot_stored("neb", [{"kind": "migration", "key": "abc"}], "zz")
+        plots.plot_stored("neb", [{"kind": "migration", "key": "abc"}], "zz", phase_elements)

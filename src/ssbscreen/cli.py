@@ -384,8 +384,8 @@ def _plot(kind: str, doc: dict, results: dict, args) -> Path:
     from ssbscreen.structures.library import phase_elements
 
     calculations = {c["phase"]: c for c in results["calculation"]}
-    options = (args.references, args.mix_engines, phase_elements)
-    return plot_document(doc, args.plot, calculations, *options)
+    options = (calculations, args.references, args.mix_engines)
+    return plot_document(doc, args.plot, phase_elements, *options)
 
 
 def _screen_coatings(args) -> int:
@@ -618,9 +618,10 @@ def _status(args) -> int:
 def _plot_stored(args) -> int:
     from ssbscreen.analysis.plots import PLOTS, plot_stored
     from ssbscreen.store.queries import stored_outputs
+    from ssbscreen.structures.library import phase_elements
 
     docs = stored_outputs(_stored_results(args.store), PLOTS[args.kind])
-    say(plot_stored(args.kind, docs, args.id, args.out))
+    say(plot_stored(args.kind, docs, args.id, phase_elements, args.out))
     return 0
 
 

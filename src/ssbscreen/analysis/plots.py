@@ -19,7 +19,7 @@ from ssbscreen.analysis.kinds import PLOTS
 from ssbscreen.analysis.migration import plot_neb_profile
 from ssbscreen.analysis.reactions import ReactionSpace
 from ssbscreen.analysis.references import ReferenceSet, ReferenceSpec, phase_entry
-from ssbscreen.store.queries import formula_elements
+from ssbscreen.potentials import POTENTIALS
 
 
 def mixing_curve(
@@ -211,22 +211,20 @@ def reference_potential(provenance: dict) -> str:
     """Key of the offline reference set of what made a document (its ``Engine.potential``):
     the registered potential of the model it recorded (an MLIP's, or a reference set's when the
     phases came from the set), else the engine's name (vasp, cp2k), else the model."""
-    from ssbscreen.workflows.engines import MLIP_ENGINES, POTENTIALS
-
     model = provenance["model"]
     for key, spec in POTENTIALS.items():
         if spec.model_name.lower() == model.lower():
             return key
-    return model if provenance["engine"] in (*MLIP_ENGINES, "reference") else provenance["engine"]
+    return model if provenance["engine"] == "reference" else provenance["engine"]
 
 
 def plot_document(
     doc: dict,
     path: str | Path,
+    phase_elements: Callable[[str], frozenset[str]],
     calculations: dict[str, dict] | None = None,
     references: str | None = None,
     mix_engines: bool = False,
-    phase_elements: Callable[[str], frozenset[str]] = formula_elements,
 ) -> Path:
     """The figure of one stored document, written to ``path``: a scan's energies vs voltage, a
     migration's NEB profile, or a two-phase reaction's energy vs mixing ratio. The reaction's
@@ -249,7 +247,13 @@ def plot_document(
     return plot_mixing_curve(tuple(doc["phases"]), x, energies, doc["voltage_v_vs_li"], path)
 
 
-def plot_stored(figure: str, documents: list[dict], key: str, path: str | Path | None = None):
+def plot_stored(
+    figure: str,
+    documents: list[dict],
+    key: str,
+    phase_elements: Callable[[str], frozenset[str]],
+    path: str | Path | None = None,
+):
     """``ssbscreen plot FIGURE KEY``: the figure (kinds.PLOTS) of the one document among
     ``documents`` whose key starts with ``key``, written to ``path`` (default
     ``<figure>-<first 12 characters of its key>.png``); ValueError when none or several do."""
@@ -261,7 +265,7 @@ def plot_stored(figure: str, documents: list[dict], key: str, path: str | Path |
             f"{found} {kind} document(s) have a key starting with {key!r}; "
             f"give more characters of a key from `ssbscreen query {kind}`."
         )
-    return plot_document(docs[0], path or f"{figure}-{docs[0]['key'][:12]}.png")
+    return plot_document(docs[0], path or f"{figure}-{docs[0]['key'][:12]}.png", phase_elements)
 
 
 def check_figure_path(path: str | Path, option: str = "--plot") -> Path:
