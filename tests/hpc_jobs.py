@@ -27,8 +27,8 @@ def mlip_flow(marker: str) -> Flow:
     """CHGNet relax -> static -> document -> hull of LiCl, and a job failing until ``marker``."""
     from dataclasses import asdict
 
-    from ssbscreen.analysis.references import ReferenceSpec
     from ssbscreen.workflows.engines import MLIPEngine
+    from ssbscreen.workflows.references import ReferenceSpec
     from ssbscreen.workflows.stability import PhaseCalculationMaker, hull_document
 
     phase = PhaseCalculationMaker(engine=MLIPEngine(potential="chgnet")).make(licl(), "LiCl")

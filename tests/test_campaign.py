@@ -5,13 +5,13 @@ import json
 import pytest
 from pymatgen.core import Lattice, Structure
 
-from ssbscreen.analysis.references import ReferenceSpec
 from ssbscreen.analysis.tables import render_all
 from ssbscreen.cli import main
 from ssbscreen.store import build_job_store
 from ssbscreen.store.queries import stored_outputs
 from ssbscreen.workflows import interfaces
 from ssbscreen.workflows.campaign import Campaign, plan_campaign, run_campaign
+from ssbscreen.workflows.references import ReferenceSpec
 
 pytestmark = pytest.mark.slow
 

@@ -17,7 +17,7 @@ from ssbscreen.analysis.kinds import QUERY_KINDS, RESULT_KINDS, TABLE_KINDS
 from ssbscreen.cli import main
 from ssbscreen.store import build_job_store, query_outputs
 from ssbscreen.store import queries as store_queries
-from ssbscreen.structures.library import phase_elements
+from ssbscreen.workflows.references import document_reference, reference_potential
 
 
 def _prov(model="CHGNet-0.3.0", engine="mlip"):
@@ -117,13 +117,13 @@ def test_the_registry_is_light_and_names_the_commands_kinds():
 
 
 def test_reference_potential_is_the_engine_that_made_the_document():
-    assert plots.reference_potential(_prov()) == "chgnet"
-    assert plots.reference_potential(_prov("SevenNet-l3i5", "mlip-batched")) == "sevennet-l3i5"
-    assert plots.reference_potential(_prov("SevenNet-7net-0")) == "sevennet"
-    assert plots.reference_potential(_prov("PBE", "vasp")) == "vasp"
+    assert reference_potential(_prov()) == "chgnet"
+    assert reference_potential(_prov("SevenNet-l3i5", "mlip-batched")) == "sevennet-l3i5"
+    assert reference_potential(_prov("SevenNet-7net-0")) == "sevennet"
+    assert reference_potential(_prov("PBE", "vasp")) == "vasp"
     # phases taken from a reference set: the set's model
-    assert plots.reference_potential(_prov("CHGNet-0.3.0", "reference")) == "chgnet"
-    assert plots.reference_potential(_prov("PBE", "reference")) == "PBE"
+    assert reference_potential(_prov("CHGNet-0.3.0", "reference")) == "chgnet"
+    assert reference_potential(_prov("PBE", "reference")) == "PBE"
 
 
 def test_a_stored_reaction_of_another_model_is_drawn_on_that_models_set(tmp_path, monkeypatch):
@@ -144,11 +144,13 @@ def test_a_stored_reaction_of_another_model_is_drawn_on_that_models_set(tmp_path
         "voltage_v_vs_li": None,
         "provenance": _prov("SevenNet-l3i5"),
     }
-    path = plots.plot_document(doc, tmp_path / "mixing.png", phase_elements)
+    path = plots.plot_document(doc, tmp_path / "mixing.png", document_reference(None))
     assert path.stat().st_size > 1000
     assert drawn_on == ["SevenNet-l3i5"]
 
 
 def test_plot_stored_names_the_kind_when_no_key_matches():
     with pytest.raises(ValueError, match=r"no migration document.*ssbscreen query migration"):
-        plots.plot_stored("neb", [{"kind": "migration", "key": "abc"}], "zz", phase_elements)
+        plots.plot_stored(
+            "neb", [{"kind": "migration", "key": "abc"}], "zz", document_reference(None)
+        )

@@ -17,7 +17,6 @@ from pymatgen.core import Composition, Lattice, Structure
 from pymatgen.entries.computed_entries import ComputedEntry, ComputedStructureEntry
 
 from ssbscreen.analysis.materials_project import fetch_mp_entries, hull_distances
-from ssbscreen.analysis.references import ReferenceSpec, stored_reference_set
 from ssbscreen.analysis.windows import electrochemical_window
 from ssbscreen.cli import main
 from ssbscreen.store import build_collection, build_job_store
@@ -27,6 +26,7 @@ from ssbscreen.structures.library import UnknownPhaseError, get_record
 from ssbscreen.workflows.campaign_file import read_campaign_file, screen_campaign
 from ssbscreen.workflows.engines import MLIPEngine
 from ssbscreen.workflows.mp_reference_set import select_within_hull
+from ssbscreen.workflows.references import ReferenceSpec, stored_reference_set
 
 RECORDED = json.loads((DATA / LINBO_FILE).read_text())
 ABOVE_DEFAULT_CUTOFF = {"mp-755894", "mp-1001790", "mp-976263", "mp-634965"}  # > 0.1 eV/atom

@@ -21,12 +21,13 @@ from ssbscreen.analysis.reactions import (
     most_negative_reaction,
     voltage_scan,
 )
-from ssbscreen.analysis.references import ReferenceSpec, offline_reference_set
+from ssbscreen.analysis.references import offline_reference_set
 from ssbscreen.analysis.screening import mixtures, screening_matrix
 from ssbscreen.analysis.tables import render, table_rows
 from ssbscreen.analysis.voltages import get_anode, voltage_vs_li
 from ssbscreen.analysis.windows import electrochemical_window
 from ssbscreen.workflows.interfaces import reaction_document
+from ssbscreen.workflows.references import ReferenceSpec
 
 VOLTAGES = [None, 0.0, 1.0, 2.5, 4.2]
 PAIRS = [("Li3PS4", "LiCoO2"), ("Li2S", "LiNiO2"), ("LiNbO3", "Li3PS4"), ("LiF", "LiCoO2")]

@@ -8,7 +8,6 @@ from maggma.stores import MemoryStore
 from pymatgen.entries.computed_entries import ComputedEntry
 
 from ssbscreen.analysis.references import (
-    ReferenceSpec,
     check_compatible,
     offline_reference_path,
     offline_reference_set,
@@ -18,6 +17,7 @@ from ssbscreen.analysis.references import (
 from ssbscreen.schemas import Provenance
 from ssbscreen.workflows.engines import MLIPEngine
 from ssbscreen.workflows.reference_set import build_reference_set, reference_records
+from ssbscreen.workflows.references import ReferenceSpec
 
 SHIPPED = ["chgnet", "sevennet-l3i5"]  # potentials whose offline set ships in the package
 

@@ -29,10 +29,12 @@ from pymatgen.entries.computed_entries import ComputedEntry
 from pymatgen.io.vasp import Incar, Kpoints, Vasprun
 from pymatgen.io.vasp.sets import MPRelaxSet, VaspInputSet
 
-from ssbscreen.analysis.references import MP_MODEL, ReferenceSet, ReferenceSpec, phase_entry
+from ssbscreen.analysis.references import ReferenceSet, phase_entry
+from ssbscreen.schemas import MP_MODEL
 from ssbscreen.workflows.campaign import Campaign, plan_campaign, run_campaign
 from ssbscreen.workflows.engines import MP_HUBBARD_U_EV, STUDY_INCAR, VaspEngine
 from ssbscreen.workflows.local import run_flow_locally
+from ssbscreen.workflows.references import ReferenceSpec
 from ssbscreen.workflows.stability import PhaseCalculationMaker, calculation_document
 
 DATA = Path(__file__).parent / "data" / "vasp"

@@ -268,9 +268,9 @@ def _structures(args) -> int:
 
 
 def _campaign_from_args(args, hulls=(), windows=(), reactions=(), scans=()):
-    from ssbscreen.analysis.references import ReferenceSpec
     from ssbscreen.workflows.campaign import Campaign
     from ssbscreen.workflows.engines import engine_from_name
+    from ssbscreen.workflows.references import ReferenceSpec
 
     engine = engine_from_name(getattr(args, "engine", "mlip"), args.model)
     reference = ReferenceSpec.from_options(args.references, engine.potential, args.mix_engines)
@@ -381,11 +381,11 @@ def _single(kind: str, args, campaign) -> int:
 def _plot(kind: str, doc: dict, results: dict, args) -> Path:
     """Figure of a reaction (pair: energy vs mixing ratio) or of a scan, written to args.plot."""
     from ssbscreen.analysis.plots import plot_document
-    from ssbscreen.structures.library import phase_elements
+    from ssbscreen.workflows.references import document_reference
 
     calculations = {c["phase"]: c for c in results["calculation"]}
-    options = (calculations, args.references, args.mix_engines)
-    return plot_document(doc, args.plot, phase_elements, *options)
+    reference_of = document_reference(args.references, args.mix_engines, calculations)
+    return plot_document(doc, args.plot, reference_of, calculations, args.mix_engines)
 
 
 def _screen_coatings(args) -> int:
@@ -618,10 +618,10 @@ def _status(args) -> int:
 def _plot_stored(args) -> int:
     from ssbscreen.analysis.plots import PLOTS, plot_stored
     from ssbscreen.store.queries import stored_outputs
-    from ssbscreen.structures.library import phase_elements
+    from ssbscreen.workflows.references import document_reference
 
     docs = stored_outputs(_stored_results(args.store), PLOTS[args.kind])
-    say(plot_stored(args.kind, docs, args.id, phase_elements, args.out))
+    say(plot_stored(args.kind, docs, args.id, document_reference(None), args.out))
     return 0
 
 
@@ -666,13 +666,10 @@ def _report(args) -> int:
 
 
 def _references(args) -> int:
-    from ssbscreen.analysis.references import (
-        offline_reference_path,
-        offline_reference_set,
-        stored_reference_set,
-    )
+    from ssbscreen.analysis.references import offline_reference_path, offline_reference_set
     from ssbscreen.potentials import get_potential
     from ssbscreen.workflows.engines import MLIPEngine
+    from ssbscreen.workflows.references import stored_reference_set
 
     if args.references_command == "list":
         if args.set:

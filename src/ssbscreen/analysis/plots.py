@@ -18,8 +18,7 @@ from ssbscreen.analysis.coatings import CoatingScreen
 from ssbscreen.analysis.kinds import PLOTS
 from ssbscreen.analysis.migration import plot_neb_profile
 from ssbscreen.analysis.reactions import ReactionSpace
-from ssbscreen.analysis.references import ReferenceSet, ReferenceSpec, phase_entry
-from ssbscreen.potentials import POTENTIALS
+from ssbscreen.analysis.references import ReferenceSet, phase_entry
 
 
 def mixing_curve(
@@ -207,41 +206,23 @@ def plot_coating_screen(
     return _save(fig, path)
 
 
-def reference_potential(provenance: dict) -> str:
-    """Key of the offline reference set of what made a document (its ``Engine.potential``):
-    the registered potential of the model it recorded (an MLIP's, or a reference set's when the
-    phases came from the set), else the engine's name (vasp, cp2k), else the model."""
-    model = provenance["model"]
-    for key, spec in POTENTIALS.items():
-        if spec.model_name.lower() == model.lower():
-            return key
-    return model if provenance["engine"] == "reference" else provenance["engine"]
-
-
 def plot_document(
     doc: dict,
     path: str | Path,
-    phase_elements: Callable[[str], frozenset[str]],
+    reference_of: Callable[[dict], ReferenceSet],
     calculations: dict[str, dict] | None = None,
-    references: str | None = None,
     mix_engines: bool = False,
 ) -> Path:
     """The figure of one stored document, written to ``path``: a scan's energies vs voltage, a
-    migration's NEB profile, or a two-phase reaction's energy vs mixing ratio. The reaction's
-    is drawn on the reference set ``references`` (a --references value; None: offline, or the
-    Materials Project with MP_API_KEY) of the potential that computed the document (its
-    provenance), from the phases' ``calculations`` (by phase; a phase without one: its
-    reference entry); phase_elements: the elements of a phase name."""
+    migration's NEB profile, or a two-phase reaction's energy vs mixing ratio, drawn on the
+    reference set ``reference_of(doc)`` from the phases' ``calculations`` (by phase; a phase
+    without one: its reference entry)."""
     if doc["kind"] == "scan":
         return plot_voltage_scan(doc, path)
     if doc["kind"] == "migration":
         return plot_neb_profile(doc, path)
-    potential = reference_potential(doc["provenance"])
-    spec = ReferenceSpec.from_options(references, potential, mix_engines)
+    reference = reference_of(doc)
     calculations = calculations or {}
-    elements = {"Li"}.union(*(c["chemsys"].split("-") for c in calculations.values()))
-    elements |= {el for phase in doc["phases"] for el in phase_elements(phase)}
-    reference = spec.load(elements)
     a, b = (phase_entry(p, calculations.get(p), reference, mix_engines) for p in doc["phases"])
     x, energies = mixing_curve(a, b, reference, doc["voltage_v_vs_li"])
     return plot_mixing_curve(tuple(doc["phases"]), x, energies, doc["voltage_v_vs_li"], path)
@@ -251,7 +232,7 @@ def plot_stored(
     figure: str,
     documents: list[dict],
     key: str,
-    phase_elements: Callable[[str], frozenset[str]],
+    reference_of: Callable[[dict], ReferenceSet],
     path: str | Path | None = None,
 ):
     """``ssbscreen plot FIGURE KEY``: the figure (kinds.PLOTS) of the one document among
@@ -265,7 +246,7 @@ def plot_stored(
             f"{found} {kind} document(s) have a key starting with {key!r}; "
             f"give more characters of a key from `ssbscreen query {kind}`."
         )
-    return plot_document(docs[0], path or f"{figure}-{docs[0]['key'][:12]}.png", phase_elements)
+    return plot_document(docs[0], path or f"{figure}-{docs[0]['key'][:12]}.png", reference_of)
 
 
 def check_figure_path(path: str | Path, option: str = "--plot") -> Path:

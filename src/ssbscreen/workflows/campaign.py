@@ -17,7 +17,7 @@ from pymatgen.core import Composition, Structure
 from pymatgen.entries.computed_entries import ComputedStructureEntry
 
 from ssbscreen.analysis.free_energy import check_temperature
-from ssbscreen.analysis.references import ReferenceSet, ReferenceSpec, check_compatible
+from ssbscreen.analysis.references import ReferenceSet, check_compatible
 from ssbscreen.analysis.voltages import get_anode, voltage_vs_li
 from ssbscreen.schemas import content_key
 from ssbscreen.store.queries import find_output
@@ -33,6 +33,7 @@ from ssbscreen.structures.library import (
 from ssbscreen.workflows.engines import MLIPEngine
 from ssbscreen.workflows.interfaces import reaction_document, scan_document
 from ssbscreen.workflows.local import run_flow_locally
+from ssbscreen.workflows.references import ReferenceSpec
 from ssbscreen.workflows.stability import (
     calculation_flows,
     calculation_key,

@@ -47,7 +47,6 @@ from jobflow import Flow
 
 from ssbscreen.analysis.ideal_gas import check_gas_pressures
 from ssbscreen.analysis.products import GROUPS
-from ssbscreen.analysis.references import ReferenceSpec
 from ssbscreen.analysis.screening import mixtures
 from ssbscreen.inputs import load_yaml
 from ssbscreen.potentials import DEFAULT_POTENTIAL
@@ -57,6 +56,7 @@ from ssbscreen.workflows.campaign import Campaign, CampaignPlan, plan_campaign
 from ssbscreen.workflows.doping import DopingStudyMaker
 from ssbscreen.workflows.engines import MLIP_ENGINES, engine_from_name
 from ssbscreen.workflows.neb import NebMaker
+from ssbscreen.workflows.references import ReferenceSpec
 
 TOP_KEYS = {"name", "engine", "model", "references", "mix_engines", "doping", "screen", "migration"}
 MIGRATION_KEYS = {"hops"} | {f.name for f in dataclasses.fields(NebMaker)} - {"name", "engine"}

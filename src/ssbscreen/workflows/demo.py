@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from ssbscreen.analysis.references import ReferenceSpec
 from ssbscreen.potentials import DEFAULT_POTENTIAL
 from ssbscreen.workflows.campaign import Campaign
 from ssbscreen.workflows.engines import MLIPEngine
+from ssbscreen.workflows.references import ReferenceSpec
 
 # cut-off 3.58 V vs Li-In, i.e. about 4.2 V vs Li/Li+ (Li-In at ~0.62 V vs Li/Li+)
 CELL_VOLTAGE_V_VS_LI = 4.2

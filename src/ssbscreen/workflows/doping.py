@@ -16,13 +16,14 @@ from pymatgen.core import Composition, Structure
 from ssbscreen.analysis.doping import doping_reaction_free_energy, site_energies
 from ssbscreen.analysis.hull import hull_result
 from ssbscreen.analysis.reactions import most_negative_reaction
-from ssbscreen.analysis.references import ReferenceSpec, phase_entry
+from ssbscreen.analysis.references import phase_entry
 from ssbscreen.schemas import DopingDocument, content_key
 from ssbscreen.structures.doping import doped_cells
 from ssbscreen.structures.library import get_record
 from ssbscreen.structures.ordering import lowest_orderings
 from ssbscreen.structures.substitution import Substitution
 from ssbscreen.workflows.engines import MLIPEngine, mlip_engine_from_settings
+from ssbscreen.workflows.references import ReferenceSpec
 from ssbscreen.workflows.stability import _as_dict, calculation_flows
 
 

@@ -16,7 +16,7 @@ from ssbscreen.analysis.reactions import (
     most_negative_mixture_reaction,
     voltage_scan,
 )
-from ssbscreen.analysis.references import ReferenceSpec, phase_entry
+from ssbscreen.analysis.references import phase_entry
 from ssbscreen.schemas import (
     InterfaceDocument,
     Provenance,
@@ -39,6 +39,7 @@ from ssbscreen.structures.library import (
     read_structure_file,
 )
 from ssbscreen.workflows.engines import MLIPEngine
+from ssbscreen.workflows.references import ReferenceSpec
 from ssbscreen.workflows.stability import (
     PhaseCalculationMaker,
     _as_dict,

@@ -10,7 +10,7 @@ from pymatgen.entries.computed_entries import ComputedStructureEntry
 
 from ssbscreen.analysis.free_energy import free_energy_space
 from ssbscreen.analysis.hull import hull_result
-from ssbscreen.analysis.references import ReferenceSet, ReferenceSpec, phase_entry
+from ssbscreen.analysis.references import ReferenceSet, phase_entry
 from ssbscreen.analysis.windows import electrochemical_window
 from ssbscreen.schemas import (
     CalculationDocument,
@@ -23,6 +23,7 @@ from ssbscreen.store.queries import find_output
 from ssbscreen.workflows.batched import relax_batch
 from ssbscreen.workflows.engines import Engine, MLIPEngine
 from ssbscreen.workflows.local import JOB_LOG
+from ssbscreen.workflows.references import ReferenceSpec
 
 
 def calculation_key(structure: Structure, provenance: Provenance) -> str:
