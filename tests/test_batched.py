@@ -16,7 +16,8 @@ from ssbscreen.potentials import (
     default_device,
     max_batch_atoms,
 )
-from ssbscreen.structures.library import bulk_structure
+from ssbscreen.structures.library import bulk_structure, get_record
+from ssbscreen.structures.records import load_records
 from ssbscreen.workflows.batched import (
     lockstep_evaluator,
     relax_lockstep,
@@ -104,7 +105,23 @@ def test_lockstep_relaxes_rock_salt_to_its_symmetric_minimum(chgnet_pairs):
             conventional.get_conventional_standard_structure().lattice.abc[0],
         )
     assert max(constants) - min(constants) < 0.05
-    assert 5.0 < constants[0] < 5.4  # CHGNet's LiCl; experiment 5.13 A
+    # within 3 % of the LiCl record, a = 5.1527 A: the only LiCl cell the repository holds is
+    # Materials Project's PBE one (structures/data/references/LiCl.json, mp-22905), not a
+    # measured one; any potential trained on PBE data lands within 3 % of it
+    record = load_records("references")["LiCl"]
+    assert constants[0] == pytest.approx(record.lattice["a"], rel=0.03)
+
+
+@pytest.mark.slow
+def test_lockstep_relaxes_li3po4_near_its_measured_lattice(chgnet_pairs):
+    """Each axis of the relaxed beta-Li3PO4 cell within 3 % of the measured one: a = 6.115,
+    b = 5.2394, c = 4.8554 A (Keffer et al., Inorg. Chem. 6, 119 (1967), the library record
+    structures/data/library/Li3PO4.json the sample cell is built from)."""
+    _, batched = chgnet_pairs
+    relaxed = batched[3].structure
+    measured = get_record("Li3PO4").lattice
+    for axis, length in zip("abc", relaxed.lattice.abc, strict=True):
+        assert length == pytest.approx(measured[axis], rel=0.03), axis
 
 
 @pytest.mark.slow
@@ -130,7 +147,7 @@ def test_a_failing_structure_is_recorded_and_the_others_finish(sample):
     results = relax_lockstep(sample[:3], evaluate, max_steps=3)
     assert [r.error is None for r in results] == [True, False, True]
     assert "out of memory on the 16-atom cell" in results[1].error
-    assert results[0].energy_ev is not None and results[0].n_steps == 3
+    assert results[0].energy_ev < 0 and results[0].n_steps == 3  # a bound LiCl cell's energy
 
 
 def test_unconverged_relaxation_is_a_failed_document_with_its_reason(sample):

@@ -25,6 +25,7 @@ def test_jobflow_remote_slurm_worker(slurm, mongo_uri, tmp_path, monkeypatch, ca
     from jobflow_remote.jobs.runner import Runner
 
     from ssbscreen.cli import main
+    from ssbscreen.potentials import get_potential
     from ssbscreen.store import build_job_store
     from ssbscreen.store.queries import query_outputs
     from ssbscreen.workflows.submit import queue_status, rerun_failed, submit_flow
@@ -87,7 +88,8 @@ def test_jobflow_remote_slurm_worker(slurm, mongo_uri, tmp_path, monkeypatch, ca
     assert "marker file" in failure["reason"] and "is missing" in failure["reason"]
 
     store.connect()
-    (calc,) = query_outputs(store, "calculation", chemsys="Cl-Li", model="CHGNet-0.3.0")
+    model = get_potential("chgnet").model_name
+    (calc,) = query_outputs(store, "calculation", chemsys="Cl-Li", model=model)
     assert calc["state"] == "successful" and -5.0 < calc["energy_per_atom_ev"] < -3.0
     store.close()
 

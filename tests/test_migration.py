@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -39,7 +42,12 @@ def test_vacancy_hop_of_rock_salt_is_one_nearest_neighbour_class():
     hop = hops[0]
     assert hop.length_a == pytest.approx(A_LICL / np.sqrt(2), abs=1e-3)
     assert hop.multiplicity == 27 * 12 // 2  # every Li has 12 Li neighbours, each hop once
-    assert hop.mechanism == "vacancy" and hop.vacancy_index is not None
+    assert hop.mechanism == "vacancy"
+    # the vacancy is another Li site, and the ion's path ends on it
+    vacancy = cell[hop.vacancy_index]
+    assert vacancy.specie.symbol == "Li" and hop.vacancy_index != hop.moving_index
+    distance, _ = cell.lattice.get_distance_and_image(hop.path_frac[-1], vacancy.frac_coords)
+    assert distance == pytest.approx(0.0, abs=1e-6)
 
 
 def test_end_points_keep_atoms_in_order_and_move_only_the_ion():
@@ -218,43 +226,86 @@ def test_hop_longer_than_the_threshold_is_refused():
         NebMaker(max_hop_length_a=3.0).make(cell, hop, "LiCl")
 
 
-@pytest.mark.slow
-def test_vacancy_hop_in_licl_is_symmetric_and_in_the_textbook_range(tmp_path, capsys):
+@pytest.fixture(scope="module")
+def licl_neb(tmp_path_factory):
+    """One climbing-image NEB of the Li-vacancy hop in rock-salt LiCl, run once for the tests
+    below: its store, the number of jobs of the first and of a repeated campaign, and the
+    answer of ``ssbscreen query migration --json`` (exit code and the one document)."""
     from jobflow import run_locally
 
     from ssbscreen.cli import main
     from ssbscreen.store import build_job_store
     from ssbscreen.workflows.neb import NebMaker
 
+    tmp_path = tmp_path_factory.mktemp("licl_neb")
     uri = f"embedded://{tmp_path / 'store'}"
     store = build_job_store(uri)
     cif = tmp_path / "LiCl.cif"
     rock_salt_licl().to(filename=str(cif))
     selection = HopSelection(str(cif), "Li", max_hops=1, max_length_a=4.0)
     flow = NebMaker(n_images=5).make_campaign([selection], "test", store)
-    assert len(flow.jobs) == 1
+    first_jobs = len(flow.jobs)
     run_locally(flow, store=store, ensure_success=True, log=False)
     store.connect()
-    # a re-run finds the finished NEB and computes nothing
-    assert len(NebMaker(n_images=5).make_campaign([selection], "test", store).jobs) == 0
+    rerun_jobs = len(NebMaker(n_images=5).make_campaign([selection], "test", store).jobs)
 
-    capsys.readouterr()  # the potential's own start-up messages
-    assert main(["query", "migration", "--json", "--store", uri]) == 0
-    (doc,) = json.loads(capsys.readouterr().out)
+    answer = io.StringIO()
+    with contextlib.redirect_stdout(answer):
+        query_exit = main(["query", "migration", "--json", "--store", uri])
+    return SimpleNamespace(
+        uri=uri,
+        store=store,
+        tmp_path=tmp_path,
+        first_jobs=first_jobs,
+        rerun_jobs=rerun_jobs,
+        query_exit=query_exit,
+        docs=json.loads(answer.getvalue()) if query_exit == 0 else None,
+    )
+
+
+@pytest.mark.slow
+def test_a_neb_campaign_of_one_hop_is_one_job_and_its_rerun_computes_nothing(licl_neb):
+    assert licl_neb.first_jobs == 1
+    # a re-run finds the finished NEB and computes nothing
+    assert licl_neb.rerun_jobs == 0
+
+
+@pytest.mark.slow
+def test_query_migration_gives_the_summary_without_the_images(licl_neb):
+    assert licl_neb.query_exit == 0
+    (doc,) = licl_neb.docs
     for field in ("host", "ion", "mechanism", "path_label", "barrier_ev", "converged"):
         assert field in doc
     assert doc["engine"] == "mlip" and doc["model"] == doc["provenance"]["model"]
     assert "images" not in doc
+
+
+@pytest.mark.slow
+def test_vacancy_hop_in_licl_is_converged_and_symmetric(licl_neb):
+    (doc,) = licl_neb.docs
     assert doc["converged"]
     energies = np.array(doc["energies_ev"])
     # a hop between equivalent sites: the profile is its own mirror image
     assert np.allclose(energies, energies[::-1], atol=0.01)
     assert doc["saddle_index"] == len(energies) // 2
+
+
+@pytest.mark.slow
+def test_vacancy_hop_in_licl_is_in_the_textbook_range(licl_neb):
+    (doc,) = licl_neb.docs
     # Li-vacancy migration in LiCl: 0.3-0.4 eV measured; PBE-trained potentials, small cell
     assert 0.2 < doc["barrier_ev"] < 0.8
-    # the ends of the band are the relaxed end points
+
+
+@pytest.mark.slow
+def test_the_ends_of_the_band_are_the_relaxed_end_points(licl_neb):
+    (doc,) = licl_neb.docs
     assert np.allclose(doc["band_endpoint_energies_ev"], doc["endpoint_energies_ev"], atol=1e-3)
-    # images live in the additional store, not in the main document
+
+
+@pytest.mark.slow
+def test_neb_images_live_in_the_additional_store(licl_neb):
+    store = licl_neb.store
     store.connect()
     raw = store.docs_store.query_one({"output.kind": "migration"})
     assert "blob_uuid" in raw["output"]["images"]
@@ -262,12 +313,30 @@ def test_vacancy_hop_in_licl_is_symmetric_and_in_the_textbook_range(tmp_path, ca
     loaded = store.query_one({"output.kind": "migration"}, load=True)["output"]["images"]
     assert len(loaded) == 7
 
-    assert main(["table", "migration", "--store", uri]) == 0
+
+@pytest.mark.slow
+def test_table_migration_lists_the_licl_hop(licl_neb, capsys):
+    from ssbscreen.cli import main
+
+    assert main(["table", "migration", "--store", licl_neb.uri]) == 0
     assert "LiCl" in capsys.readouterr().out
-    png = tmp_path / "neb.png"
-    assert main(["plot", "neb", doc["key"][:10], "--out", str(png), "--store", uri]) == 0
+
+
+@pytest.mark.slow
+def test_plot_neb_of_a_stored_band_writes_a_png(licl_neb):
+    from ssbscreen.cli import main
+
+    (doc,) = licl_neb.docs
+    png = licl_neb.tmp_path / "neb.png"
+    assert main(["plot", "neb", doc["key"][:10], "--out", str(png), "--store", licl_neb.uri]) == 0
     assert png.stat().st_size > 1000
-    assert main(["plot", "neb", "zzz", "--store", uri]) == 2
+
+
+@pytest.mark.slow
+def test_plot_neb_of_an_unknown_key_exits_2(licl_neb):
+    from ssbscreen.cli import main
+
+    assert main(["plot", "neb", "zzz", "--store", licl_neb.uri]) == 2
 
 
 def test_vasp_neb_of_a_hop_uses_the_study_settings():

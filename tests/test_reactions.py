@@ -283,7 +283,8 @@ def test_scan_of_a_pair_reports_interface_onset_after_total_onset(reference):
 
 
 def test_anodes_convert_to_volts_vs_li_and_bad_voltages_are_refused():
-    assert voltage_vs_li(3.58, "Li-In") == pytest.approx(4.2)  # MISSION.md system 1
+    # the cut-off of system 1 of the seed study (docs/campaigns.md)
+    assert voltage_vs_li(3.58, "Li-In") == pytest.approx(4.2)
     assert voltage_vs_li(2.75, "LTO") == pytest.approx(4.3)
     assert get_anode("LiIn").name == "Li-In" and "doi" in get_anode("Li-In").source
     with pytest.raises(ValueError, match="outside the window of the Li reference"):

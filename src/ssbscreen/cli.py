@@ -764,7 +764,9 @@ def _demo(args) -> int:
 
     start = time.perf_counter()
     campaign = system1_campaign(args.model.lower())
-    say("ssbscreen demo: Li3InCl6-coated NCA with Li6PS5Cl (MISSION.md system 1)")
+    say(
+        "ssbscreen demo: Li3InCl6-coated NCA with Li6PS5Cl (seed study system 1, docs/campaigns.md)"
+    )
     say(f"engine: {campaign.engine.spec.model_name}; reference set: {campaign.reference.source}")
     results, _ = _run(campaign, args.store)
     failed = [c for c in results["calculation"] if c["state"] != "successful"]

@@ -1,6 +1,6 @@
 """Doping thermodynamics: reaction free energy of a doping step and dopant site energies.
 
-The doping step of Li3YCl6 by In from a Li-In anode (MISSION.md, system 5) is
+The doping step of Li3YCl6 by In from a Li-In anode (system 5 of the seed study, docs/doping.md) is
 
     host + n_dop M(anode) -> doped host + n_Li Li(cathode) + n_Li e(external circuit)
 

@@ -1,9 +1,10 @@
 """Reaction products grouped as surface spectroscopy (XPS) reports them.
 
 XPS of sulfide electrolytes at oxide cathodes reports phosphate (PO_x), sulfate (SO_x),
-bridging P-S-P thiophosphate and Li2S signals (e.g. MISSION.md system 2). A product joins the
-group of the bonds it contains: P and O -> PO_x; S and O without P -> SO_x; a thiophosphate
-with fewer than four S per P (PS4 units share S: P2S7, P4S10) -> P-S-P; Li2S -> Li2S.
+bridging P-S-P thiophosphate and Li2S signals (e.g. system 2 of the seed study,
+docs/campaigns.md). A product joins the group of the bonds it contains: P and O -> PO_x; S and
+O without P -> SO_x; a thiophosphate with fewer than four S per P (PS4 units share S: P2S7,
+P4S10) -> P-S-P; Li2S -> Li2S.
 """
 
 from __future__ import annotations

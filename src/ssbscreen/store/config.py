@@ -36,7 +36,6 @@ CONFIG_KEY = "store"
 EMBEDDED_SCHEME = "embedded://"
 EMBEDDED_DIRNAME = "ssbscreen_store"
 DEFAULT_DATABASE = "ssbscreen"
-MONGO_SCHEMES = ("mongodb://", "mongodb+srv://")
 
 _FIX = (
     "use 'embedded://PATH', 'mongodb://[user:password@]host[:port]/database' "

@@ -1,4 +1,5 @@
-"""The demo campaign: system 1 of MISSION.md (Li3InCl6-coated NCA in an Li6PS5Cl cell)."""
+"""The demo campaign: Li3InCl6-coated NCA in an Li6PS5Cl cell, system 1 of the seed study
+(docs/campaigns.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Orderings and aliovalent doping as one Flow, with any engine (MISSION.md, system 5).
+"""Orderings and aliovalent doping as one Flow, with any engine (seed study system 5,
+docs/doping.md).
 
 enumerate the N lowest-Ewald orderings of a disordered host -> relax them -> take the lowest
 relaxed ordering -> dope it (Ewald-ranked) -> relax the M lowest doped cells -> one
