@@ -22,10 +22,21 @@ def relaxation_that_finishes(phase: str) -> None:
     """A finished job that gives no output (the document then fails on its own terms)."""
 
 
+def _inputs(phase: str) -> dict:
+    """A document job's description of a two-atom phase (stability._document_inputs)."""
+    return {
+        "key": f"key-{phase}",
+        "phase": phase,
+        "formula": phase,
+        "chemsys": phase,
+        "provenance": PROVENANCE,
+        "n_atoms": 2,
+        "entry_parameters": {},
+    }
+
+
 def document_flow(upstream, phase: str) -> list:
-    document = calculation_document(
-        upstream.output, upstream.output, phase, f"key-{phase}", PROVENANCE, {}, 2, phase, phase
-    )
+    document = calculation_document(upstream.output, upstream.output, _inputs(phase))
     document.config.on_missing_references = OnMissing.NONE
     return [upstream, document]
 
@@ -60,9 +71,7 @@ def test_causes_are_recorded_in_a_flow_that_reads_outputs_of_an_earlier_run(tmp_
     run_flow_locally(earlier, store)
     failing = relaxation_that_diverges("LiCl")
     failing.name = "LiCl relax"
-    reads_earlier = calculation_document(
-        earlier.output, earlier.output, "LiF", "key-LiF", PROVENANCE, {}, 2, "LiF", "LiF"
-    )
+    reads_earlier = calculation_document(earlier.output, earlier.output, _inputs("LiF"))
     flow = Flow([*document_flow(failing, "LiCl"), reads_earlier])
     run_flow_locally(flow, store, allow_external_references=True)
     store.connect()

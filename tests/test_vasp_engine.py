@@ -246,17 +246,16 @@ def test_a_recorded_vasp_run_becomes_a_corrected_mp_compatible_entry():
     )
     assert run.potcar_symbols == ["PAW_PBE Na 08Apr2002", "PAW_PBE Cl 06Sep2000"]
     engine = VaspEngine()
-    doc = calculation_document.original(
-        task,
-        task,
-        phase="NaCl",
-        key="k" * 64,
-        provenance=engine.provenance().model_dump(),
-        entry_parameters=engine.entry_parameters(structure.composition),
-        n_atoms=len(structure),
-        formula="NaCl",
-        chemsys="Cl-Na",
-    )
+    inputs = {
+        "phase": "NaCl",
+        "key": "k" * 64,
+        "provenance": engine.provenance().model_dump(),
+        "entry_parameters": engine.entry_parameters(structure.composition),
+        "n_atoms": len(structure),
+        "formula": "NaCl",
+        "chemsys": "Cl-Na",
+    }
+    doc = calculation_document.original(task, task, inputs)
     assert doc.state == "successful"
     assert doc.energy_ev == pytest.approx(-6.74587304)  # VASP's final energy in the file
     assert doc.structure.composition.reduced_formula == "NaCl"

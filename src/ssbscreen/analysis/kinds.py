@@ -289,7 +289,7 @@ RESULT_KINDS: dict[str, ResultKind] = {
     "percolation": ResultKind(  # computed from the migration documents
         "migration",
         "Lowest barrier at which hops connect into 1D, 2D and 3D networks",
-        ("host", "ion", "1D (eV)", "2D (eV)", "3D (eV)", "left out (not converged)"),
+        ("host", "ion", "1D (eV)", "2D (eV)", "3D (eV)", "left out (unconverged or failed checks)"),
         _percolation_rows,
     ),
     # the thermodynamics, not the DOS and band structure blobs

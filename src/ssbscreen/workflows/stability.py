@@ -57,78 +57,55 @@ def unfinished_reason(relax_output, static_output, max_steps: int | None = None)
     return None
 
 
-def _fields(phase, key, provenance: dict, n_atoms, formula, chemsys) -> dict:
-    """Fields every CalculationDocument of a phase carries, finished or failed."""
+def _document_inputs(
+    engine: Engine, provenance: Provenance, structure: Structure, phase: str, key: str
+) -> dict:
+    """What the document jobs record of ``structure`` (``phase``, its calculation_key) and of
+    the engine: the fields every CalculationDocument carries, and the entry parameters."""
     return {
         "key": key,
         "phase": phase,
-        "formula": formula,
-        "chemsys": chemsys,
-        "provenance": Provenance(**provenance),
-        "n_atoms": n_atoms,
-    }
-
-
-def _document_inputs(
-    engine: Engine, structure: Structure, provenance: Provenance, key: str
-) -> dict:
-    """Keyword arguments of the document jobs that describe ``structure`` and the engine;
-    key: its calculation_key."""
-    return {
-        "key": key,
-        "provenance": provenance.model_dump(),
-        "entry_parameters": engine.entry_parameters(structure.composition),
-        "n_atoms": len(structure),
         "formula": structure.composition.reduced_formula,
         "chemsys": structure.composition.chemical_system,
+        "provenance": provenance.model_dump(),
+        "n_atoms": len(structure),
+        "entry_parameters": engine.entry_parameters(structure.composition),
     }
+
+
+def _common(inputs: dict) -> dict:
+    """The fields of a CalculationDocument, finished or failed, from ``_document_inputs``."""
+    common = {k: v for k, v in inputs.items() if k != "entry_parameters"}
+    return {**common, "provenance": Provenance(**inputs["provenance"])}
 
 
 @job
-def calculation_document(
-    relax_output,
-    static_output,
-    phase: str,
-    key: str,
-    provenance: dict,
-    entry_parameters: dict,
-    n_atoms: int,
-    formula: str,
-    chemsys: str,
-) -> CalculationDocument:
-    """Collect relax and static outputs into one document; a missing output is a failure."""
-    common = _fields(phase, key, provenance, n_atoms, formula, chemsys)
+def calculation_document(relax_output, static_output, inputs: dict) -> CalculationDocument:
+    """Collect relax and static outputs into one document; a missing output is a failure.
+    inputs: ``_document_inputs`` of the structure."""
+    common = _common(inputs)
     if relax_output is None or static_output is None:
         stage = "relaxation" if relax_output is None else "static calculation"
         return CalculationDocument(
             state="failed", reason=f"the {stage} raised an error {JOB_LOG}", **common
         )
     reason = unfinished_reason(
-        relax_output, static_output, provenance.get("settings", {}).get("max_steps")
+        relax_output, static_output, inputs["provenance"].get("settings", {}).get("max_steps")
     )
     if reason is not None:
         return CalculationDocument(state="failed", reason=reason, **common)
     return _successful_document(
         static_output.output.structure,
         float(static_output.output.energy),
-        entry_parameters,
+        inputs["entry_parameters"],
         common,
     )
 
 
 @job
-def relaxed_calculation_document(
-    relaxed: dict,
-    phase: str,
-    key: str,
-    provenance: dict,
-    entry_parameters: dict,
-    n_atoms: int,
-    formula: str,
-    chemsys: str,
-) -> CalculationDocument:
+def relaxed_calculation_document(relaxed: dict, inputs: dict) -> CalculationDocument:
     """A CalculationDocument from one result of a batched relaxation (``relax_batch``)."""
-    common = _fields(phase, key, provenance, n_atoms, formula, chemsys)
+    common = _common(inputs)
     if relaxed is None or relaxed["error"] is not None:
         reason = f"the batched relaxation raised an error {JOB_LOG}"
         return CalculationDocument(
@@ -140,7 +117,7 @@ def relaxed_calculation_document(
     structure = relaxed["structure"]  # jobflow hands stored structures back as Structure
     if isinstance(structure, dict):
         structure = Structure.from_dict(structure)
-    return _successful_document(structure, relaxed["energy_ev"], entry_parameters, common)
+    return _successful_document(structure, relaxed["energy_ev"], inputs["entry_parameters"], common)
 
 
 def _successful_document(
@@ -176,14 +153,9 @@ class PhaseCalculationMaker(Maker):
         self.engine.check_elements(structure)
         provenance = self.engine.provenance()
         jobs, static = self.engine.relax_and_static(structure, phase)
-        collect = calculation_document(
-            jobs[0].output,
-            static.output,
-            phase=phase,
-            **_document_inputs(
-                self.engine, structure, provenance, calculation_key(structure, provenance)
-            ),
-        )
+        key = calculation_key(structure, provenance)
+        inputs = _document_inputs(self.engine, provenance, structure, phase, key)
+        collect = calculation_document(jobs[0].output, static.output, inputs)
         collect.config.on_missing_references = OnMissing.NONE
         collect.name = f"{phase} document"
         return Flow([*jobs, collect], output=collect.output, name=f"{self.name} {phase}")
@@ -318,11 +290,8 @@ def calculation_flows(
         batch.name = f"relax batch of {len(chunk)} ({chunk[0][2]} ...)"
         jobs.append(batch)
         for k, (i, structure, name, key) in enumerate(chunk):
-            document = relaxed_calculation_document(
-                batch.output[k],
-                phase=name,
-                **_document_inputs(engine, structure, provenance, key),
-            )
+            inputs = _document_inputs(engine, provenance, structure, name, key)
+            document = relaxed_calculation_document(batch.output[k], inputs)
             document.config.on_missing_references = OnMissing.NONE
             document.name = f"{name} document"
             jobs.append(document)
