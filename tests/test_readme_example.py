@@ -29,3 +29,12 @@ def test_the_readme_python_example_prints_the_window_of_the_offline_set(tmp_path
     phases, energy = reaction_line.rsplit(" ", 1)
     assert phases == "Li3InCl6 | Li2S" and float(energy) < 0
     assert (tmp_path / "ssbscreen-store").is_dir()  # the store the example names
+
+
+def test_every_name_ssbscreen_exports_resolves():
+    import ssbscreen
+
+    for name in ssbscreen.__all__:
+        exported = getattr(ssbscreen, name)  # AttributeError when its module lacks it
+        assert getattr(exported, "__name__", name) == name  # not another object of that name
+    assert ssbscreen.POTENTIALS["chgnet"].key == "chgnet"
