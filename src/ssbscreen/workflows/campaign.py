@@ -102,12 +102,13 @@ class Campaign:
                     f"Reaction {list(reaction)} needs two or three phases and a voltage "
                     "(null for the chemical reaction), e.g. [Li3InCl6, Li6PS5Cl, 4.2]."
                 )
-            vs_li = None if voltage is None else voltage_vs_li(voltage, self._anode)
+            vs_li = None if voltage is None else voltage_vs_li(voltage, self.voltage_anode)
             checked.append((phases, voltage, vs_li))
         return checked
 
     @property
-    def _anode(self) -> str | None:
+    def voltage_anode(self) -> str | None:
+        """The anode the campaign's voltages are given against; None for Li metal."""
         return None if get_anode(self.voltage_reference).name == "Li" else self.voltage_reference
 
 
@@ -188,7 +189,7 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
     """Build the Flow of what is missing from ``store``; raise ValueError on bad input first."""
     reactions = campaign.checked_reactions()
     scans = [
-        (a, b, voltage_vs_li(start, campaign._anode), voltage_vs_li(stop, campaign._anode))
+        (a, b, voltage_vs_li(start, campaign.voltage_anode), voltage_vs_li(stop, campaign.voltage_anode))
         for a, b, start, stop in campaign.scans
     ]
     for (a, b, start, stop), (*_, low, high) in zip(campaign.scans, scans, strict=True):

@@ -25,7 +25,7 @@ from ssbscreen.structures.ordering import lowest_orderings
 from ssbscreen.structures.substitution import Substitution
 from ssbscreen.workflows.engines import MLIPEngine, mlip_engine_from_settings
 from ssbscreen.workflows.references import ReferenceSpec
-from ssbscreen.workflows.stability import _as_dict, calculation_flows
+from ssbscreen.workflows.stability import plain_document, calculation_flows
 
 
 @dataclass
@@ -109,7 +109,7 @@ def dope_lowest_ordering(
     occupancy_changes: the host's published occupancies rounded to fit the supercell.
     """
     study = _study_from_settings(settings)
-    calculations = [_as_dict(c) for c in calculations]
+    calculations = [plain_document(c) for c in calculations]
     finished = [
         (c["energy_ev"], i) for i, c in enumerate(calculations) if c and c["state"] == "successful"
     ]
@@ -165,8 +165,8 @@ def doping_documents(
     """One DopingDocument per dopant site: lowest relaxed doped cell there, E_hull, dG."""
     study = _study_from_settings(settings)
     rule = Substitution.parse(substitution)
-    pristine = _as_dict(pristine)
-    doped = [_as_dict(d) for d in doped]
+    pristine = plain_document(pristine)
+    doped = [plain_document(d) for d in doped]
     failed = dict(failed_orderings)
     failed.update(
         {

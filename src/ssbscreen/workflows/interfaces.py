@@ -42,7 +42,7 @@ from ssbscreen.workflows.engines import MLIPEngine
 from ssbscreen.workflows.references import ReferenceSpec
 from ssbscreen.workflows.stability import (
     PhaseCalculationMaker,
-    _as_dict,
+    plain_document,
     _elements,
     _provenance,
     calculation_key,
@@ -52,7 +52,7 @@ from ssbscreen.workflows.stability import (
 def _phase_entries(phases, calculations, reference_spec, with_li):
     """Reference set and entries of ``phases`` from their calculations (None: reference)."""
     spec = ReferenceSpec(**reference_spec)
-    calculations = [_as_dict(c) for c in calculations]
+    calculations = [plain_document(c) for c in calculations]
     elements = set().union(*(_elements(p, c) for p, c in zip(phases, calculations, strict=True)))
     if with_li:
         elements.add("Li")
@@ -172,7 +172,7 @@ def interface_document(
     calculations: role (interface, film_slab, substrate_slab, film_bulk, substrate_bulk) ->
     CalculationDocument; gamma_int = sigma_film + sigma_substrate - W_adh.
     """
-    calculations = {role: _as_dict(doc) for role, doc in calculations.items()}
+    calculations = {role: plain_document(doc) for role, doc in calculations.items()}
     common = {
         "key": key,
         "provenance": Provenance(**provenance),
@@ -309,7 +309,7 @@ class InterfaceMaker(Maker):
         pairs. Replaced by the relaxations and one InterfaceDocument job per interface; a failed
         bulk relaxation or no fitting interface gives one failed document instead.
         """
-        bulk = {"film_bulk": _as_dict(film_bulk), "substrate_bulk": _as_dict(substrate_bulk)}
+        bulk = {"film_bulk": plain_document(film_bulk), "substrate_bulk": plain_document(substrate_bulk)}
         slab_maker = PhaseCalculationMaker(engine=replace(self.engine, relax_cell=False))
         provenance = slab_maker.engine.provenance().model_dump()
         label = f"{names[0]} {_hkl(millers[0])} on {names[1]} {_hkl(millers[1])}"

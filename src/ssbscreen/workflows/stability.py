@@ -161,7 +161,7 @@ class PhaseCalculationMaker(Maker):
         return Flow([*jobs, collect], output=collect.output, name=f"{self.name} {phase}")
 
 
-def _as_dict(document) -> dict | None:
+def plain_document(document) -> dict | None:
     """A stored document as a plain dict (jobflow may hand over the pydantic model)."""
     if document is None or isinstance(document, dict):
         return document
@@ -229,7 +229,7 @@ def window_document(
 def _phase_on_reference(phase, calculation, reference_spec: dict, extra_elements=frozenset()):
     """(calculation dict, reference set, entry of the phase corrected like the set)."""
     spec = ReferenceSpec(**reference_spec)
-    calculation = _as_dict(calculation)
+    calculation = plain_document(calculation)
     reference = spec.load(_elements(phase, calculation) | set(extra_elements))
     return calculation, reference, phase_entry(phase, calculation, reference, spec.allow_mixing)
 
