@@ -50,7 +50,7 @@ IMAGE_PACKAGES = """
     tabulate threadpoolctl torch torch-geometric tqdm typing-extensions urllib3 xxhash filelock
     fsspec jinja2 markupsafe triton"""
 ON_IMAGE = set(IMAGE_PACKAGES.split())
-# the weights each registered potential loads (ssbscreen.potentials.POTENTIALS); those not asked for are
+# the weights each registered potential loads (potentials.POTENTIALS); those not asked for are
 # left out, with the weights no potential here loads
 WEIGHTS = {
     "chgnet": "chgnet/pretrained/0.3.0",

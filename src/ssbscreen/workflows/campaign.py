@@ -189,7 +189,12 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
     """Build the Flow of what is missing from ``store``; raise ValueError on bad input first."""
     reactions = campaign.checked_reactions()
     scans = [
-        (a, b, voltage_vs_li(start, campaign.voltage_anode), voltage_vs_li(stop, campaign.voltage_anode))
+        (
+            a,
+            b,
+            voltage_vs_li(start, campaign.voltage_anode),
+            voltage_vs_li(stop, campaign.voltage_anode),
+        )
         for a, b, start, stop in campaign.scans
     ]
     for (a, b, start, stop), (*_, low, high) in zip(campaign.scans, scans, strict=True):

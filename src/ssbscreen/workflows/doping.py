@@ -25,7 +25,7 @@ from ssbscreen.structures.ordering import lowest_orderings
 from ssbscreen.structures.substitution import Substitution
 from ssbscreen.workflows.engines import MLIPEngine, mlip_engine_from_settings
 from ssbscreen.workflows.references import ReferenceSpec
-from ssbscreen.workflows.stability import plain_document, calculation_flows
+from ssbscreen.workflows.stability import calculation_flows, plain_document
 
 
 @dataclass

@@ -42,10 +42,10 @@ from ssbscreen.workflows.engines import MLIPEngine
 from ssbscreen.workflows.references import ReferenceSpec
 from ssbscreen.workflows.stability import (
     PhaseCalculationMaker,
-    plain_document,
-    _elements,
-    _provenance,
+    calculation_elements,
     calculation_key,
+    plain_document,
+    result_provenance,
 )
 
 
@@ -53,7 +53,9 @@ def _phase_entries(phases, calculations, reference_spec, with_li):
     """Reference set and entries of ``phases`` from their calculations (None: reference)."""
     spec = ReferenceSpec(**reference_spec)
     calculations = [plain_document(c) for c in calculations]
-    elements = set().union(*(_elements(p, c) for p, c in zip(phases, calculations, strict=True)))
+    elements = set().union(
+        *(calculation_elements(p, c) for p, c in zip(phases, calculations, strict=True))
+    )
     if with_li:
         elements.add("Li")
     reference = spec.load(elements)
@@ -61,7 +63,7 @@ def _phase_entries(phases, calculations, reference_spec, with_li):
         phase_entry(p, c, reference, spec.allow_mixing)
         for p, c in zip(phases, calculations, strict=True)
     ]
-    provenance = _provenance(next((c for c in calculations if c), None), reference)
+    provenance = result_provenance(next((c for c in calculations if c), None), reference)
     return reference, entries, provenance
 
 
@@ -309,7 +311,10 @@ class InterfaceMaker(Maker):
         pairs. Replaced by the relaxations and one InterfaceDocument job per interface; a failed
         bulk relaxation or no fitting interface gives one failed document instead.
         """
-        bulk = {"film_bulk": plain_document(film_bulk), "substrate_bulk": plain_document(substrate_bulk)}
+        bulk = {
+            "film_bulk": plain_document(film_bulk),
+            "substrate_bulk": plain_document(substrate_bulk),
+        }
         slab_maker = PhaseCalculationMaker(engine=replace(self.engine, relax_cell=False))
         provenance = slab_maker.engine.provenance().model_dump()
         label = f"{names[0]} {_hkl(millers[0])} on {names[1]} {_hkl(millers[1])}"

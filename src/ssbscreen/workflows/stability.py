@@ -192,7 +192,7 @@ def hull_document(
         formula=entry.composition.reduced_formula,
         e_above_hull_ev_per_atom=round(result.e_above_hull_ev_per_atom, 6),
         decomposition={k: round(v, 6) for k, v in result.decomposition.items()},
-        provenance=_provenance(calculation, reference),
+        provenance=result_provenance(calculation, reference),
         **space.result_fields(),
     )
 
@@ -221,7 +221,7 @@ def window_document(
         oxidation_v_vs_li=_round(window.oxidation_v_vs_li),
         reduction_products=window.reduction_products,
         oxidation_products=window.oxidation_products,
-        provenance=_provenance(calculation, reference),
+        provenance=result_provenance(calculation, reference),
         **space.result_fields(),
     )
 
@@ -230,7 +230,7 @@ def _phase_on_reference(phase, calculation, reference_spec: dict, extra_elements
     """(calculation dict, reference set, entry of the phase corrected like the set)."""
     spec = ReferenceSpec(**reference_spec)
     calculation = plain_document(calculation)
-    reference = spec.load(_elements(phase, calculation) | set(extra_elements))
+    reference = spec.load(calculation_elements(phase, calculation) | set(extra_elements))
     return calculation, reference, phase_entry(phase, calculation, reference, spec.allow_mixing)
 
 
@@ -238,13 +238,13 @@ def _round(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(value, digits)
 
 
-def _elements(phase: str, calculation: dict | None) -> set[str]:
+def calculation_elements(phase: str, calculation: dict | None) -> set[str]:
     """Elements of a phase: from its calculation, else from its formula."""
     formula = calculation["formula"] if calculation else phase
     return {el.symbol for el in Composition(formula).elements}
 
 
-def _provenance(calculation: dict | None, reference: ReferenceSet) -> Provenance:
+def result_provenance(calculation: dict | None, reference: ReferenceSet) -> Provenance:
     """Provenance of a result: the phase's calculation, else the reference set's."""
     if calculation is not None:
         return Provenance(**calculation["provenance"])
