@@ -269,6 +269,13 @@ class _CodeEngine:
         """Key of this engine's reference sets (``references_<name>``)."""
         return self.name
 
+    @property
+    def command(self) -> str:
+        """The command that runs the code: the engine's own (``vasp_cmd``, ``cp2k_cmd``: the
+        setting's name in lower case), else atomate2's setting."""
+        setting = self.command_setting
+        return getattr(self, setting.lower()) or getattr(SETTINGS, setting)
+
     def check_runnable(self) -> None:
         """Raise ValueError naming atomate2's command setting when the code is not on PATH."""
         setting = self.command_setting
@@ -290,11 +297,6 @@ class VaspEngine(_CodeEngine):
     vasp_cmd: str | None = None
     name: str = "vasp"
     command_setting: ClassVar[str] = "VASP_CMD"
-
-    @property
-    def command(self) -> str:
-        """The command that runs VASP."""
-        return self.vasp_cmd or SETTINGS.VASP_CMD
 
     def _run_kwargs(self) -> dict:
         return {"vasp_cmd": self.vasp_cmd} if self.vasp_cmd else {}
@@ -451,11 +453,6 @@ class Cp2kEngine(_CodeEngine):
     cp2k_cmd: str | None = None
     name: str = "cp2k"
     command_setting: ClassVar[str] = "CP2K_CMD"
-
-    @property
-    def command(self) -> str:
-        """The command that runs CP2K."""
-        return self.cp2k_cmd or SETTINGS.CP2K_CMD
 
     def provenance(self) -> Provenance:
         """Engine, functional, basis and grid settings recorded with every result."""
