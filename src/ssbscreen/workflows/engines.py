@@ -301,29 +301,26 @@ class VaspEngine(_CodeEngine):
     def _run_kwargs(self) -> dict:
         return {"vasp_cmd": self.vasp_cmd} if self.vasp_cmd else {}
 
-    def relax_maker(self, name: str = "relax") -> MPGGARelaxMaker:
-        """atomate2's MP GGA(+U) relaxation (ISIF 3) with the study's INCAR settings."""
-        generator = MPRelaxSet(
+    def _maker(self, maker_class, input_set, name: str):
+        """atomate2's ``maker_class`` on ``input_set`` (MP's k-points, Gamma-centred) with the
+        study's INCAR settings."""
+        generator = input_set(
             force_gamma=True,
             auto_metal_kpoints=True,
             inherit_incar=False,
             user_incar_settings=dict(self.incar_settings),
         )
-        return MPGGARelaxMaker(
+        return maker_class(
             name=name, input_set_generator=generator, run_vasp_kwargs=self._run_kwargs()
         )
 
+    def relax_maker(self, name: str = "relax") -> MPGGARelaxMaker:
+        """atomate2's MP GGA(+U) relaxation (ISIF 3) with the study's INCAR settings."""
+        return self._maker(MPGGARelaxMaker, MPRelaxSet, name)
+
     def static_maker(self, name: str = "static") -> MPGGAStaticMaker:
         """atomate2's MP GGA(+U) static calculation with the study's INCAR settings."""
-        generator = MPStaticSet(
-            force_gamma=True,
-            auto_metal_kpoints=True,
-            inherit_incar=False,
-            user_incar_settings=dict(self.incar_settings),
-        )
-        return MPGGAStaticMaker(
-            name=name, input_set_generator=generator, run_vasp_kwargs=self._run_kwargs()
-        )
+        return self._maker(MPGGAStaticMaker, MPStaticSet, name)
 
     def neb_maker(self, relax_endpoints: bool = True) -> NebFromEndpointsMaker:
         """Climbing-image NEB (fixed cell) with the same settings as the relaxations.
