@@ -334,35 +334,12 @@ def _single(kind: str, args, campaign) -> int:
         reason = failed[0]["reason"] if failed else f"see {LOG_FILE}"
         tell(f"error: the {kind} could not be computed: {reason}.")
         return 1
+    from ssbscreen.analysis.kinds import RESULT_KINDS
     from ssbscreen.analysis.tables import nominal_names, render
 
     doc = nominal_names(docs[0])  # a disordered phase by its nominal formula, as in the tables
-    if kind == "hull":
-        out = {k: doc[k] for k in ("phase", "e_above_hull_ev_per_atom", "decomposition")}
-    elif kind == "window":
-        out = {k: doc[k] for k in ("phase", "reduction_v_vs_li", "oxidation_v_vs_li")}
-    elif kind == "scan":
-        keys = ("phases", "voltages_v_vs_li", "reaction_energies_ev_per_atom")
-        out = {k: doc[k] for k in (*keys, "onset_v_vs_li", "interface_onset_v_vs_li")}
-    else:
-        out = {
-            k: doc[k]
-            for k in (
-                "phases",
-                "voltage_v_vs_li",
-                "voltage",
-                "voltage_reference",
-                "reaction_energy_ev_per_atom",
-                "mixing_fractions",
-                "mixing_ratio",
-                "products",
-                "product_groups",
-                "reaction",
-            )
-        }
-        # documents stored before the mutual energy was recorded have none
-        mutual = ("reaction_energy_ev_per_atom", "mixing_ratio", "products", "reaction")
-        out |= {f"mutual_{k}": doc.get(f"mutual_{k}") for k in mutual}
+    # a document stored before the mutual energy was recorded has none: null
+    out = {k: doc.get(k) for k in RESULT_KINDS[kind].answer}
     if getattr(args, "plot", None):
         out["plot"] = str(_plot(kind, doc, results, args))
     out["reference_set"] = doc["reference_set"]

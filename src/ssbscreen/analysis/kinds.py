@@ -65,6 +65,9 @@ class ResultKind:
     shown: Callable[[dict], set[str]] = lambda doc: set(doc.get("phases", []))
     legend: str = ""  # a note under the markdown and HTML tables
     figure: str = ""
+    # the fields a command that computes one result (hull, window, react, scan) prints with
+    # --json, besides the reference set, model and temperature
+    answer: tuple[str, ...] = ()
 
 
 def _stability_rows(row: Callable[[dict, list[str] | None], list[str]]) -> Rows:
@@ -242,6 +245,7 @@ RESULT_KINDS: dict[str, ResultKind] = {
         "phase | formula | E_hull (meV/atom) | decomposition",
         _hull_row,
         shown=lambda d: {d["phase"], d["formula"], *d["decomposition"]},
+        answer=("phase", "e_above_hull_ev_per_atom", "decomposition"),
     ),
     "window": _stability(
         "window",
@@ -251,6 +255,7 @@ RESULT_KINDS: dict[str, ResultKind] = {
         shown=lambda d: (
             {d["phase"], d["formula"], *d["reduction_products"]} | set(d["oxidation_products"])
         ),
+        answer=("phase", "reduction_v_vs_li", "oxidation_v_vs_li"),
     ),
     "reaction": _stability(
         "reaction",
@@ -260,12 +265,22 @@ RESULT_KINDS: dict[str, ResultKind] = {
         _reaction_row,
         shown=lambda d: {*d["phases"], *d["products"]},
         legend=REACTION_LEGEND,
+        answer=(
+            *("phases", "voltage_v_vs_li", "voltage", "voltage_reference"),
+            *("reaction_energy_ev_per_atom", "mixing_fractions", "mixing_ratio", "products"),
+            *("product_groups", "reaction", "mutual_reaction_energy_ev_per_atom"),
+            *("mutual_mixing_ratio", "mutual_products", "mutual_reaction"),
+        ),
     ),
     "scan": _stability(
         "scan",
         "Voltage scans: where reaction sets in",
         "phases | scan (V vs Li) | onset (V vs Li) | interface onset (V vs Li)",
         _scan_row,
+        answer=(
+            *("phases", "voltages_v_vs_li", "reaction_energies_ev_per_atom", "onset_v_vs_li"),
+            "interface_onset_v_vs_li",
+        ),
     ),
     "doping": _stability(
         "doping",
