@@ -298,11 +298,6 @@ class OrderingProblem:
         q_vars = np.atleast_2d(q_vars)
         return self.c0 + 2 * q_vars @ self.b + ewald_energies(self.m_vv, q_vars)
 
-    def full_charges(self, q_var: np.ndarray) -> np.ndarray:
-        q = self.q_fixed.copy()
-        q[self.var] = q_var
-        return q
-
     def n_assignments(self) -> int:
         """Number of distinct charge assignments (product of multinomials over the groups)."""
         return math.prod(_n_arrangements(g.charge_multiset()) for g in self.groups)
