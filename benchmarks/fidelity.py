@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
@@ -108,16 +109,22 @@ def barrier_markdown(rows) -> str:
         " their checks left out) beside measured activation energies:",
         "",
         "| phase | lowest hop | 1D | 2D | 3D | measured Ea | 3D - measured | method |"
-        " reference | left out |",
+        " reference | left out (bands) |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        lines.append(
-            f"| {row.phase} | {_v(row.lowest_hop_ev, 3)} | {_v(row.barrier_1d_ev, 3)} | "
-            f"{_v(row.barrier_2d_ev, 3)} | {_v(row.barrier_3d_ev, 3)} | "
-            f"{row.measured_ea_ev:.2f} | {_v(row.delta_ev, 3)} | {row.method} | "
-            f"{row.reference} | {', '.join(row.left_out) or '-'} |"
-        )
+        left_out = ", ".join(f"{label} ({n})" for label, n in Counter(row.left_out).items())
+        cells = [
+            row.phase,
+            *(_v(x, 3) for x in (row.lowest_hop_ev, row.barrier_1d_ev, row.barrier_2d_ev)),
+            _v(row.barrier_3d_ev, 3),
+            f"{row.measured_ea_ev:.2f}",
+            _v(row.delta_ev, 3),
+            row.method,
+            row.reference,
+            left_out or "-",
+        ]
+        lines.append("| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |")
     return "\n".join(lines) + "\n"
 
 
