@@ -142,7 +142,6 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("file")
     run.add_argument("--orderings", type=int, help="relax only this many orderings (quick look)")
     run.add_argument("--doped", type=int, help="relax only this many doped cells (quick look)")
-    run.add_argument("--store", help="store URI")
 
     query = sub.add_parser("query", help="print stored result documents")
     query.add_argument("kind", choices=QUERY_KINDS)
@@ -152,7 +151,6 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--engine", help="only results of this engine (mlip, vasp)")
     query.add_argument("--model", help="only results of this model (e.g. CHGNet-0.3.0)")
     query.add_argument("--campaign", help="only documents of this campaign")
-    query.add_argument("--store", help="store URI")
 
     store_cmd = sub.add_parser("store", help="manage the result store")
     stsub = store_cmd.add_subparsers(dest="store_command", required=True)
@@ -166,7 +164,6 @@ def build_parser() -> argparse.ArgumentParser:
     submit.add_argument("--project", help="jobflow-remote project (default: the current one)")
     submit.add_argument("--worker", help="jobflow-remote worker (default: the first)")
     submit.add_argument("--launchpad", help="FireWorks LaunchPad file (default: auto-load)")
-    submit.add_argument("--store", help="store URI")
 
     status = sub.add_parser("status", help="jobs of the HPC queue by state, and failures")
     status.add_argument("--via", default="jobflow-remote", choices=["jobflow-remote", "fireworks"])
@@ -182,18 +179,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     table.add_argument("--format", default="md", choices=["md", "csv", "latex"])
     table.add_argument("--out", metavar="FILE")
-    table.add_argument("--store", help="store URI")
 
     plot = sub.add_parser("plot", help="figures of stored results")
     plot.add_argument("kind", choices=list(PLOTS))
     plot.add_argument("id", help="key (or its first characters) of a migration document")
     plot.add_argument("--out", metavar="FILE", help="PNG file (default: neb-<id>.png)")
-    plot.add_argument("--store", help="store URI")
 
     report = sub.add_parser("report", help="one self-contained HTML page of stored results")
     report.add_argument("campaign", nargs="?", metavar="FILE", help="only this campaign's results")
     report.add_argument("--out", default="report.html", metavar="FILE", help="the .html page")
-    report.add_argument("--store", help="store URI")
+
+    for command in (run, query, submit, table, plot, report):  # the last option of each
+        command.add_argument("--store", help="store URI")
 
     refs = sub.add_parser("references", help="reference sets: offline, or stored from MP")
     rsub = refs.add_subparsers(dest="references_command", required=True)
