@@ -71,9 +71,8 @@ class ReferenceSpec:
         """The set named by CLI options: --references VALUE, else MP_API_KEY, else offline."""
         if references:
             return cls.resolve(references, potential, mix_engines)
-        if os.environ.get("MP_API_KEY"):
-            return cls("materials_project", potential, None, mix_engines)
-        return cls("offline", potential, None, mix_engines)
+        source = "materials_project" if os.environ.get("MP_API_KEY") else "offline"
+        return cls(source, potential, None, mix_engines)
 
     @classmethod
     def resolve(
