@@ -8,6 +8,7 @@ import shutil
 
 import numpy as np
 import pytest
+from atomate2.cp2k.sets.core import StaticSetGenerator
 from jobflow import JobStore, run_locally
 from maggma.stores import MemoryStore
 from pymatgen.core import Lattice, Structure
@@ -90,7 +91,8 @@ def test_pseudopotential_valence_matches_the_basis_set():
 def test_input_file_has_pbe_the_basis_and_the_grid_settings(tmp_path):
     engine = Cp2kEngine(cutoff_ry=400, rel_cutoff_ry=45, kpoint_density=64)
     structure = rocksalt_licl().get_primitive_structure()
-    engine.input_set_generator("static", structure).get_input_set(structure).write_input(tmp_path)
+    generator = engine.input_set_generator(StaticSetGenerator, structure)
+    generator.get_input_set(structure).write_input(tmp_path)
     inp = Cp2kInput.from_file(tmp_path / "cp2k.inp")
     dft = inp["FORCE_EVAL"]["DFT"]
     assert inp["GLOBAL"]["RUN_TYPE"].values[0] == "ENERGY_FORCE"

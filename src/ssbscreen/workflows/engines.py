@@ -508,14 +508,10 @@ class Cp2kEngine(_CodeEngine):
         """Raise ValueError naming any element without the basis set and pseudopotential."""
         self.basis_and_potential([el.symbol for el in structure.composition])
 
-    def input_set_generator(self, kind: str, structure: Structure):
-        """atomate2 CP2K input generator ("relax", "cell_opt" or "static") for ``structure``."""
+    def input_set_generator(self, generator, structure: Structure):
+        """atomate2 CP2K input generator (``generator``: its class, e.g. StaticSetGenerator of
+        ``atomate2.cp2k.sets.core``) for ``structure``."""
         from atomate2.cp2k.sets.base import _BASE_CP2K_SET
-        from atomate2.cp2k.sets.core import (
-            CellOptSetGenerator,
-            RelaxSetGenerator,
-            StaticSetGenerator,
-        )
 
         config = copy.deepcopy(_BASE_CP2K_SET)
         config["cp2k_input"]["basis_and_potential"] = self.basis_and_potential(
@@ -524,11 +520,6 @@ class Cp2kEngine(_CodeEngine):
         config["KPOINTS"] = (
             None if self.kpoint_density is None else {"reciprocal_density": self.kpoint_density}
         )
-        generator = {
-            "relax": RelaxSetGenerator,
-            "cell_opt": CellOptSetGenerator,
-            "static": StaticSetGenerator,
-        }[kind]
         return generator(
             config_dict=config,
             user_input_settings={
@@ -544,20 +535,23 @@ class Cp2kEngine(_CodeEngine):
     def relax_and_static(self, structure: Structure, name: str) -> tuple[list[Job], Job]:
         """Jobs that relax ``structure`` and then compute its energy; returns (jobs, static)."""
         from atomate2.cp2k.jobs.core import CellOptMaker, RelaxMaker, StaticMaker
+        from atomate2.cp2k.sets import core as sets
 
         _parse_numeric_cp2k_dft_values()
         run = {"cp2k_cmd": self.cp2k_cmd} if self.cp2k_cmd else {}
-        relax_kind, relax_class = (
-            ("cell_opt", CellOptMaker) if self.relax_cell else ("relax", RelaxMaker)
+        relax_class, relax_set = (
+            (CellOptMaker, sets.CellOptSetGenerator)
+            if self.relax_cell
+            else (RelaxMaker, sets.RelaxSetGenerator)
         )
         relax = relax_class(
             name=f"{name} relax",
-            input_set_generator=self.input_set_generator(relax_kind, structure),
+            input_set_generator=self.input_set_generator(relax_set, structure),
             run_cp2k_kwargs=run,
         ).make(structure)
         static = StaticMaker(
             name=f"{name} static",
-            input_set_generator=self.input_set_generator("static", structure),
+            input_set_generator=self.input_set_generator(sets.StaticSetGenerator, structure),
             run_cp2k_kwargs=run,
         ).make(relax.output.structure, prev_dir=relax.output.dir_name)
         return [relax, static], static
