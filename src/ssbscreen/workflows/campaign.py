@@ -188,15 +188,8 @@ class CampaignPlan:
 def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
     """Build the Flow of what is missing from ``store``; raise ValueError on bad input first."""
     reactions = campaign.checked_reactions()
-    scans = [
-        (
-            a,
-            b,
-            voltage_vs_li(start, campaign.voltage_anode),
-            voltage_vs_li(stop, campaign.voltage_anode),
-        )
-        for a, b, start, stop in campaign.scans
-    ]
+    vs = campaign.voltage_anode
+    scans = [(a, b, voltage_vs_li(s, vs), voltage_vs_li(e, vs)) for a, b, s, e in campaign.scans]
     for (a, b, start, stop), (*_, low, high) in zip(campaign.scans, scans, strict=True):
         if not low < high:
             raise ValueError(
