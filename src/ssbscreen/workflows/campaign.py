@@ -9,6 +9,7 @@ computes nothing.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 from jobflow import Flow, JobStore
@@ -248,8 +249,9 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
 
     def add(kind, temperature_k, phases, make_job, *key_parts):
         """The result of ``kind`` of ``phases`` at 0 K (temperature_k None) or at a temperature,
-        its key made of key_parts (and the temperature and free-energy model); its job, unless
-        the store holds it."""
+        its key made of the phases ("A|B"), key_parts (and the temperature and free-energy
+        model); its job, ``make_job(key=key, ...)``, unless the store holds it."""
+        key_parts = ("|".join(phases), *key_parts)
         if temperature_k is not None:
             key_parts = (*key_parts, temperature_k, phonons.model)
         key = content_key(
@@ -264,7 +266,7 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
                     "phonons": phonons.phonons_for(phases, temperature_k),
                     "gas_pressures_bar": phonons.gas_pressures_bar,
                 }
-            job = make_job(key, **at)
+            job = make_job(key=key, **at)
             job.name = f"{kind} {' '.join(str(p) for p in key_parts[::2])}"
             jobs.append(job)
 
@@ -275,42 +277,25 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
             ("window", campaign.windows, window_document),
         ):
             for phase in phases:
-                add(
-                    kind,
-                    t,
-                    [phase],
-                    lambda key, p=phase, m=make_document, **at: m(
-                        p, calculations[p], spec, key, **at
-                    ),
-                    phase,
-                    calc_keys[phase],
-                )
+                document = partial(make_document, phase, calculations[phase], spec)
+                add(kind, t, [phase], document, calc_keys[phase])
         for phases, voltage, vs_li in reactions:
-            add(
-                "reaction",
-                t,
-                phases,
-                lambda key, p=phases, v=voltage, u=vs_li, **at: reaction_document(
-                    list(p), [calculations[n] for n in p], u, spec, key, v, anode, **at
-                ),
-                "|".join(phases),
-                [calc_keys[n] for n in phases],
+            document = partial(
+                reaction_document,
+                list(phases),
+                [calculations[n] for n in phases],
                 vs_li,
-                anode,
+                spec,
+                voltage=voltage,
+                voltage_reference=anode,
             )
+            add("reaction", t, phases, document, [calc_keys[n] for n in phases], vs_li, anode)
         for a, b, start, stop in scans:
-            add(
-                "scan",
-                t,
-                [a, b],
-                lambda key, a=a, b=b, s=start, e=stop, **at: scan_document(
-                    [a, b], [calculations[a], calculations[b]], s, e, spec, key, anode, **at
-                ),
-                f"{a}|{b}",
-                [calc_keys[a], calc_keys[b]],
-                [start, stop],
-                anode,
+            calcs = [calculations[a], calculations[b]]
+            document = partial(
+                scan_document, [a, b], calcs, start, stop, spec, voltage_reference=anode
             )
+            add("scan", t, [a, b], document, [calc_keys[a], calc_keys[b]], [start, stop], anode)
     stages = [Flow(calculation_jobs, name="calculations")] if calculation_jobs else []
     if phonons is not None:
         stages += phonons.flows
