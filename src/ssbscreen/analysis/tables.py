@@ -50,36 +50,31 @@ def table_rows(
     return result_kind.rows(documents, observed)
 
 
-def _shown(kind: str, documents: list[dict], field: str) -> dict[str, float]:
-    """The items of each document's phase -> value ``field`` whose phase its row shows."""
-    found: dict[str, float] = {}
-    for doc in documents:
-        shown = RESULT_KINDS[kind].shown(doc)
-        found.update({k: v for k, v in (doc.get(field) or {}).items() if k in shown})
-    return dict(sorted(found.items()))
+# the notes under a table, by the document field (phase -> value) they list: the sentence
+# before the list and how one item is written
+NOTES = {
+    "imaginary_modes_thz": (
+        "Imaginary phonon modes, left out of F_vib (dynamically unstable with this potential)",
+        "{} ({:.2f} THz)",
+    ),
+    "ideal_gases_bar": ("Ideal gases at the temperatures shown, not crystals", "{} ({:g} bar)"),
+}
 
 
-def imaginary_modes_note(kind: str, documents: list[dict]) -> str:
-    """A sentence naming the phases shown in the rows at a temperature whose phonons have
-    imaginary modes (their lowest frequency, THz), or "" when there are none."""
-    found = _shown(kind, documents, "imaginary_modes_thz")
-    if not found:
-        return ""
-    listed = ", ".join(f"{phase} ({thz:.2f} THz)" for phase, thz in found.items())
-    return (
-        f"Imaginary phonon modes, left out of F_vib (dynamically unstable with this "
-        f"potential): {listed}."
-    )
-
-
-def ideal_gases_note(kind: str, documents: list[dict]) -> str:
-    """A sentence naming the gases shown in the rows at a temperature, taken as ideal gases
-    (their partial pressures, bar), or "" when there are none."""
-    found = _shown(kind, documents, "ideal_gases_bar")
-    if not found:
-        return ""
-    listed = ", ".join(f"{gas} ({bar:g} bar)" for gas, bar in found.items())
-    return f"Ideal gases at the temperatures shown, not crystals: {listed}."
+def table_notes(kind: str, documents: list[dict]) -> list[str]:
+    """Sentences naming the phases shown in the rows at a temperature whose phonons have
+    imaginary modes (their lowest frequency, THz), and the gases taken as ideal gases (their
+    partial pressures, bar); none for a field no shown phase has."""
+    sentences = []
+    for field, (sentence, item) in NOTES.items():
+        found: dict[str, float] = {}
+        for doc in documents:
+            shown = RESULT_KINDS[kind].shown(doc)
+            found.update({k: v for k, v in (doc.get(field) or {}).items() if k in shown})
+        if found:
+            listed = ", ".join(item.format(k, v) for k, v in sorted(found.items()))
+            sentences.append(f"{sentence}: {listed}.")
+    return sentences
 
 
 def render(
@@ -92,8 +87,7 @@ def render(
     documents = [nominal_names(d) for d in documents]
     rows, result_kind = table_rows(kind, documents, observed), RESULT_KINDS[kind]
     header, title = result_kind.columns, result_kind.title
-    notes = [result_kind.legend, imaginary_modes_note(kind, documents)]
-    notes = [n for n in [*notes, ideal_gases_note(kind, documents)] if n]
+    notes = [n for n in [result_kind.legend, *table_notes(kind, documents)] if n]
     if fmt == "md":
         lines = [f"### {title}", "", "| " + " | ".join(header) + " |"]
         lines.append("|" + "---|" * len(header))
