@@ -17,11 +17,11 @@ from ssbscreen.analysis.free_energy import (
     check_temperature,
     free_energy_entries,
     free_energy_space,
-    phonon_summary,
     phonons_by_structure,
     structure_key,
 )
 from ssbscreen.analysis.hull import hull_result
+from ssbscreen.analysis.kinds import phonon_summary
 from ssbscreen.analysis.reactions import most_negative_mixture_reaction
 from ssbscreen.analysis.references import ReferenceSet, offline_reference_set
 from ssbscreen.analysis.tables import render

@@ -230,24 +230,3 @@ def free_energy_space(
         imaginary_modes_thz([*space, *phases], by_structure, temperature_k),
         {gas: partial_pressure_bar(gas, gas_pressures_bar) for gas in sorted(gases)},
     )
-
-
-def phonon_summary(doc: dict) -> dict:
-    """The fields of a phonon document a user queries (units in the names)."""
-    return {
-        "phase": doc["phase"],
-        "formula": doc["formula"],
-        "state": doc["state"],
-        "reason": doc.get("reason"),
-        "temperatures_k": doc["temperatures_k"],
-        "free_energy_ev_per_atom": doc["free_energy_ev_per_atom"],
-        "entropy_ev_per_atom_k": doc["entropy_ev_per_atom_k"],
-        "heat_capacity_ev_per_atom_k": doc["heat_capacity_ev_per_atom_k"],
-        "zero_point_energy_ev_per_atom": doc["zero_point_energy_ev_per_atom"],
-        "imaginary_modes": doc["imaginary_modes"],
-        "lowest_frequency_thz": doc["lowest_frequency_thz"],
-        "supercell_matrix": doc["supercell_matrix"],
-        "engine": doc["provenance"]["engine"],
-        "model": doc["provenance"]["model"],
-        "key": doc["key"],
-    }

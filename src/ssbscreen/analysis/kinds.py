@@ -201,10 +201,25 @@ def _percolation_rows(documents: list[dict], observed) -> list[list[str]]:
     ]
 
 
-def _phonon_summary(doc: dict) -> dict:
-    from ssbscreen.analysis.free_energy import phonon_summary
-
-    return phonon_summary(doc)
+def phonon_summary(doc: dict) -> dict:
+    """The fields of a phonon document a user queries (units in the names)."""
+    return {
+        "phase": doc["phase"],
+        "formula": doc["formula"],
+        "state": doc["state"],
+        "reason": doc.get("reason"),
+        "temperatures_k": doc["temperatures_k"],
+        "free_energy_ev_per_atom": doc["free_energy_ev_per_atom"],
+        "entropy_ev_per_atom_k": doc["entropy_ev_per_atom_k"],
+        "heat_capacity_ev_per_atom_k": doc["heat_capacity_ev_per_atom_k"],
+        "zero_point_energy_ev_per_atom": doc["zero_point_energy_ev_per_atom"],
+        "imaginary_modes": doc["imaginary_modes"],
+        "lowest_frequency_thz": doc["lowest_frequency_thz"],
+        "supercell_matrix": doc["supercell_matrix"],
+        "engine": doc["provenance"]["engine"],
+        "model": doc["provenance"]["model"],
+        "key": doc["key"],
+    }
 
 
 def _coating_rows(documents: list[dict], observed) -> list[list[str]]:
@@ -308,7 +323,7 @@ RESULT_KINDS: dict[str, ResultKind] = {
         _percolation_rows,
     ),
     # the thermodynamics, not the DOS and band structure blobs
-    "phonon": ResultKind("phonon", summary=_phonon_summary),
+    "phonon": ResultKind("phonon", summary=phonon_summary),
     "coating": ResultKind(  # rows of a coating screen (screen coatings), not stored
         None,
         "Coatings ranked: filters passed first, then the worse chemical reaction energy",
