@@ -16,7 +16,6 @@ from ssbscreen.analysis.reactions import (
     most_negative_mixture_reaction,
     voltage_scan,
 )
-from ssbscreen.analysis.references import phase_entry
 from ssbscreen.schemas import (
     InterfaceDocument,
     Provenance,
@@ -39,32 +38,12 @@ from ssbscreen.structures.library import (
     read_structure_file,
 )
 from ssbscreen.workflows.engines import MLIPEngine
-from ssbscreen.workflows.references import ReferenceSpec
 from ssbscreen.workflows.stability import (
     PhaseCalculationMaker,
-    calculation_elements,
     calculation_key,
+    phase_entries,
     plain_document,
-    result_provenance,
 )
-
-
-def _phase_entries(phases, calculations, reference_spec, with_li):
-    """Reference set and entries of ``phases`` from their calculations (None: reference)."""
-    spec = ReferenceSpec(**reference_spec)
-    calculations = [plain_document(c) for c in calculations]
-    elements = set().union(
-        *(calculation_elements(p, c) for p, c in zip(phases, calculations, strict=True))
-    )
-    if with_li:
-        elements.add("Li")
-    reference = spec.load(elements)
-    entries = [
-        phase_entry(p, c, reference, spec.allow_mixing)
-        for p, c in zip(phases, calculations, strict=True)
-    ]
-    provenance = result_provenance(next((c for c in calculations if c), None), reference)
-    return reference, entries, provenance
 
 
 @job
@@ -82,7 +61,7 @@ def reaction_document(
 ) -> ReactionDocument:
     """Most negative reaction of two or three phases over all mixing fractions (eV/atom) and
     its mutual part; with free energies at ``temperature_k`` (K) when given."""
-    reference, entries, provenance = _phase_entries(
+    reference, entries, provenance = phase_entries(
         phases, calculations, reference_spec, voltage_v_vs_li is not None
     )
     space = free_energy_space(reference, entries, phonons, temperature_k, gas_pressures_bar)
@@ -127,7 +106,7 @@ def scan_document(
 ) -> ScanDocument:
     """Reaction energies of the phases from start to stop (V vs Li/Li+) and the onsets; with
     free energies at ``temperature_k`` (K) when given."""
-    reference, entries, provenance = _phase_entries(phases, calculations, reference_spec, True)
+    reference, entries, provenance = phase_entries(phases, calculations, reference_spec, True)
     space = free_energy_space(reference, entries, phonons, temperature_k, gas_pressures_bar)
     scan = voltage_scan(space.phases, space.reference, start_v_vs_li, stop_v_vs_li)
     return ScanDocument(

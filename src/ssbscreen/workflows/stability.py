@@ -183,7 +183,7 @@ def hull_document(
     phonons: phonon documents of every entry of the phase's system, when temperature_k is set.
     gas_pressures_bar: partial pressures (bar) of its gases at T, 1 bar for those not given.
     """
-    calculation, reference, entry = _phase_on_reference(phase, calculation, reference_spec)
+    reference, (entry,), provenance = phase_entries([phase], [calculation], reference_spec, False)
     space = free_energy_space(reference, [entry], phonons, temperature_k, gas_pressures_bar)
     result = hull_result(space.phases[0], space.reference)
     return HullDocument(
@@ -192,7 +192,7 @@ def hull_document(
         formula=entry.composition.reduced_formula,
         e_above_hull_ev_per_atom=round(result.e_above_hull_ev_per_atom, 6),
         decomposition={k: round(v, 6) for k, v in result.decomposition.items()},
-        provenance=result_provenance(calculation, reference),
+        provenance=provenance,
         **space.result_fields(),
     )
 
@@ -208,9 +208,7 @@ def window_document(
     gas_pressures_bar: dict[str, float] | None = None,
 ) -> WindowDocument:
     """Electrochemical window of one phase vs Li/Li+ (free energies at T if given)."""
-    calculation, reference, entry = _phase_on_reference(
-        phase, calculation, reference_spec, extra_elements={"Li"}
-    )
+    reference, (entry,), provenance = phase_entries([phase], [calculation], reference_spec, True)
     space = free_energy_space(reference, [entry], phonons, temperature_k, gas_pressures_bar)
     window = electrochemical_window(space.phases[0], space.reference)
     return WindowDocument(
@@ -221,17 +219,28 @@ def window_document(
         oxidation_v_vs_li=_round(window.oxidation_v_vs_li),
         reduction_products=window.reduction_products,
         oxidation_products=window.oxidation_products,
-        provenance=result_provenance(calculation, reference),
+        provenance=provenance,
         **space.result_fields(),
     )
 
 
-def _phase_on_reference(phase, calculation, reference_spec: dict, extra_elements=frozenset()):
-    """(calculation dict, reference set, entry of the phase corrected like the set)."""
+def phase_entries(phases, calculations, reference_spec, with_li):
+    """Reference set (with Li when ``with_li``), entries of ``phases`` from their calculations
+    (None: reference) and the result's provenance (the first calculation's, else the set's)."""
     spec = ReferenceSpec(**reference_spec)
-    calculation = plain_document(calculation)
-    reference = spec.load(calculation_elements(phase, calculation) | set(extra_elements))
-    return calculation, reference, phase_entry(phase, calculation, reference, spec.allow_mixing)
+    calculations = [plain_document(c) for c in calculations]
+    elements = set().union(
+        *(calculation_elements(p, c) for p, c in zip(phases, calculations, strict=True))
+    )
+    if with_li:
+        elements.add("Li")
+    reference = spec.load(elements)
+    entries = [
+        phase_entry(p, c, reference, spec.allow_mixing)
+        for p, c in zip(phases, calculations, strict=True)
+    ]
+    provenance = result_provenance(next((c for c in calculations if c), None), reference)
+    return reference, entries, provenance
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:
