@@ -43,6 +43,7 @@ from ssbscreen.workflows.stability import (
     calculation_key,
     phase_entries,
     plain_document,
+    round_or_none,
 )
 
 
@@ -116,10 +117,8 @@ def scan_document(
         voltages_v_vs_li=[round(v, 6) for v in scan.voltages_v_vs_li],
         reaction_energies_ev_per_atom=[round(e, 6) for e in scan.reaction_energies_ev_per_atom],
         interface_energies_ev_per_atom=[round(e, 6) for e in scan.interface_energies_ev_per_atom],
-        onset_v_vs_li=None if scan.onset_v_vs_li is None else round(scan.onset_v_vs_li, 4),
-        interface_onset_v_vs_li=None
-        if scan.interface_onset_v_vs_li is None
-        else round(scan.interface_onset_v_vs_li, 4),
+        onset_v_vs_li=round_or_none(scan.onset_v_vs_li),
+        interface_onset_v_vs_li=round_or_none(scan.interface_onset_v_vs_li),
         provenance=provenance,
         **space.result_fields(),
     )

@@ -215,8 +215,8 @@ def window_document(
         key=key,
         phase=phase,
         formula=entry.composition.reduced_formula,
-        reduction_v_vs_li=_round(window.reduction_v_vs_li),
-        oxidation_v_vs_li=_round(window.oxidation_v_vs_li),
+        reduction_v_vs_li=round_or_none(window.reduction_v_vs_li),
+        oxidation_v_vs_li=round_or_none(window.oxidation_v_vs_li),
         reduction_products=window.reduction_products,
         oxidation_products=window.oxidation_products,
         provenance=provenance,
@@ -243,8 +243,8 @@ def phase_entries(phases, calculations, reference_spec, with_li):
     return reference, entries, provenance
 
 
-def _round(value: float | None, digits: int = 4) -> float | None:
-    return None if value is None else round(value, digits)
+def round_or_none(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
 
 
 def calculation_elements(phase: str, calculation: dict | None) -> set[str]:
