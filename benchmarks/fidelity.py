@@ -98,9 +98,7 @@ def li_migration_documents(model: str, store_uri: str) -> list[dict]:
     content["migration"] = {**content["migration"], "hops": hops}
     store = build_job_store(store_uri)
     store.connect()
-    flow = migration_flow(content, store)
-    if flow.jobs:  # the bands the store lacks
-        run_flow_locally(flow, store)
+    run_flow_locally(migration_flow(content, store), store)  # the bands the store lacks
     return [doc for doc in stored_outputs(store, "migration") if doc["campaign"] == name]
 
 

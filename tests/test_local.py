@@ -100,3 +100,9 @@ def test_the_progress_bar_counts_the_jobs_that_ran(tmp_path):
     with progress_bar(stream):
         run_flow_locally(Flow([failing, depends_on(failing.output), finishing]), store)
     assert re.fullmatch(r"jobs \S+ 2/2 \d+:\d\d:\d\d Li(Cl|F) relax", stream.getvalue().strip())
+
+
+def test_a_flow_without_jobs_runs_nothing(tmp_path):
+    """Everything of a section already stored gives an empty Flow: nothing to run, no error."""
+    store = build_job_store(f"embedded://{tmp_path / 'store'}")
+    assert run_flow_locally(Flow([], name="all stored"), store) == {}

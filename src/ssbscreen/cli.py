@@ -338,7 +338,7 @@ def _single(kind: str, args, campaign) -> int:
     # a document stored before the mutual energy was recorded has none: null
     out = {k: doc.get(k) for k in RESULT_KINDS[kind].answer}
     if getattr(args, "plot", None):
-        out["plot"] = str(_plot(kind, doc, results, args))
+        out["plot"] = str(_plot(doc, results, args))
     out["reference_set"] = doc["reference_set"]
     out["model"] = doc["provenance"]["model"]
     out["temperature_k"] = doc.get("temperature_k")
@@ -352,7 +352,7 @@ def _single(kind: str, args, campaign) -> int:
     return 0
 
 
-def _plot(kind: str, doc: dict, results: dict, args) -> Path:
+def _plot(doc: dict, results: dict, args) -> Path:
     """Figure of a reaction (pair: energy vs mixing ratio) or of a scan, written to args.plot."""
     from ssbscreen.analysis.plots import plot_document
     from ssbscreen.workflows.references import document_reference
@@ -518,8 +518,7 @@ def _run_file(args) -> int:
             run_flow_locally(flow, store)
         else:
             tell(f"computing {len(flow.jobs)} NEB(s); finished ones are reused")
-            if flow.jobs:
-                run_flow_locally(flow, store)
+            run_flow_locally(flow, store)
         store.connect()
         name = content.get("name", section.section)
         docs = [d for d in stored_outputs(store, section.section) if d["campaign"] == name]

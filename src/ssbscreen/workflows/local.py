@@ -101,7 +101,10 @@ def progress_bar(stream: TextIO) -> Iterator[None]:
 def run_flow_locally(flow: Flow | Job, store: JobStore, **kwargs) -> dict[str, str]:
     """run_locally(flow, store, ensure_success=False, log=False, **kwargs); every stored
     document that a raised exception left failed names that exception. Returns the name of
-    each job that raised -> the last line of its exception."""
+    each job that raised -> the last line of its exception. A Flow without jobs (everything
+    stored already) runs nothing."""
+    if isinstance(flow, Flow) and not flow.jobs:
+        return {}
     graph = flow.graph  # taken now: running a job replaces its input references by values
     failures = _FailureLog()
     handlers = [failures] if _progress is None else [failures, _progress]
