@@ -110,10 +110,12 @@ def rounded_counts(
         cut = remainders[ranked[extra - 1]]
         sure = [key for key in ranked if remainders[key] > cut + 1e-6]
         tied = [key for key in ranked if abs(remainders[key] - cut) <= 1e-6]
-        options = []
-        for chosen in itertools.combinations(tied, extra - len(sure)):
-            options.append({key: floors[key] + (key in sure or key in chosen) for key in counts})
-        per_element.append(options)
+        per_element.append(
+            [
+                {key: floors[key] + (key in sure or key in chosen) for key in counts}
+                for chosen in itertools.combinations(tied, extra - len(sure))
+            ]
+        )
     roundings = []
     for combination in itertools.product(*per_element):
         by_group: dict[GroupKey, dict[str, int]] = {key: {} for key in groups}
@@ -132,29 +134,23 @@ def rounded_counts(
     return roundings, deviation
 
 
-def _widths(lattice: Lattice, mult: tuple[int, int, int]) -> np.ndarray:
-    """Perpendicular widths (Angstrom) of the supercell: distances between opposite faces."""
+def _anisotropy(lattice: Lattice, mult: tuple[int, int, int]) -> float:
+    """Ratio of the largest to the smallest perpendicular width (distance between opposite
+    faces) of the supercell."""
     m = lattice.matrix * np.array(mult)[:, None]
     vol = abs(np.linalg.det(m))
-    return np.array(
-        [vol / np.linalg.norm(np.cross(m[(k + 1) % 3], m[(k + 2) % 3])) for k in range(3)]
-    )
+    w = np.array([vol / np.linalg.norm(np.cross(m[(k + 1) % 3], m[(k + 2) % 3])) for k in range(3)])
+    return w.max() / w.min()
 
 
 def _most_isotropic(lattice: Lattice, n_cells: int) -> tuple[int, int, int]:
-    best = None
-    for a in range(1, n_cells + 1):
-        if n_cells % a:
-            continue
-        for b in range(1, n_cells // a + 1):
-            if (n_cells // a) % b:
-                continue
-            mult = (a, b, n_cells // a // b)
-            w = _widths(lattice, mult)
-            key = (round(w.max() / w.min(), 9), mult)
-            if best is None or key < best:
-                best = key
-    return best[1]
+    factorisations = [
+        (a, b, n_cells // a // b)
+        for a in range(1, n_cells + 1)
+        for b in range(1, n_cells // a + 1)
+        if n_cells % (a * b) == 0
+    ]
+    return min(factorisations, key=lambda mult: (round(_anisotropy(lattice, mult), 9), mult))
 
 
 def supercell_for_integral_occupancy(structure: Structure, max_atoms: int) -> tuple[int, int, int]:
@@ -319,10 +315,7 @@ class OrderingProblem:
 def _n_arrangements(values: np.ndarray) -> int:
     """Number of distinct permutations of a multiset of charges."""
     _, counts = np.unique(values, return_counts=True)
-    total = math.factorial(len(values))
-    for c in counts:
-        total //= math.factorial(int(c))
-    return total
+    return math.factorial(len(values)) // math.prod(math.factorial(int(c)) for c in counts)
 
 
 def _occupancy_text(occ: dict[str, float]) -> str:
@@ -355,22 +348,13 @@ def build_problems(
     cell = _make_supercell(structure, mult)
     n = len(cell)
 
-    q_fixed = np.zeros(n)
-    fixed_species: list[str | None] = [None] * n
-    for idx, site in enumerate(cell):
-        occ = _site_occupancy(site)
-        if _is_fixed(occ):
-            el = next(iter(occ))
-            fixed_species[idx] = el
-            q_fixed[idx] = float(oxidation_states[el])
+    occupancies = [_site_occupancy(site) for site in cell]
+    fixed_species = [next(iter(occ)) if _is_fixed(occ) else None for occ in occupancies]
+    q_fixed = np.array([0.0 if el is None else float(oxidation_states[el]) for el in fixed_species])
     cell_groups = _partial_groups(cell)
-    var = (
-        np.concatenate(list(cell_groups.values())).astype(int) if cell_groups else np.zeros(0, int)
-    )
-    slices, start = [], 0
-    for indices in cell_groups.values():
-        slices.append(slice(start, start + len(indices)))
-        start += len(indices)
+    var = np.array([idx for indices in cell_groups.values() for idx in indices], dtype=int)
+    bounds = [0, *itertools.accumulate(len(indices) for indices in cell_groups.values())]
+    slices = [slice(start, stop) for start, stop in itertools.pairwise(bounds)]
     matrix = ewald_interaction_matrix(cell, eta=eta)
     fixed = np.setdiff1d(np.arange(n), var)
     m_vv = matrix[np.ix_(var, var)]
