@@ -225,20 +225,16 @@ class _Annealer:
         return 0.0 if role == _VACANCY else float(self.p.q0[site])
 
     def _record(self, role: np.ndarray) -> None:
-        dop = np.flatnonzero(role == _DOPANT)
-        vac = np.flatnonzero(role == _VACANCY)
-        key = (*dop.tolist(), *vac.tolist())
-        self.visited[key] = None
+        dop, vac = np.flatnonzero(role == _DOPANT), np.flatnonzero(role == _VACANCY)
+        self.visited[(*dop.tolist(), *vac.tolist())] = None
 
-    def _delta(self, q, v, i, j, qi_new, qj_new) -> float:
+    def _delta(self, q, v, role, i, j) -> tuple[float, float, float]:
+        """Energy change of swapping the roles of sites i and j, and their new charges."""
+        qi_new, qj_new = self._charge(role[j], i), self._charge(role[i], j)
         a, b = qi_new - q[i], qj_new - q[j]
-        m = self.p.matrix
-        return (
-            2 * (a * v[i] + b * v[j])
-            + a * a * self.diag[i]
-            + b * b * self.diag[j]
-            + (2 * a * b * m[i, j])
-        )
+        m, d = self.p.matrix, self.diag
+        de = 2 * (a * v[i] + b * v[j]) + a * a * d[i] + b * b * d[j] + 2 * a * b * m[i, j]
+        return de, qi_new, qj_new
 
     def _apply(self, q, v, role, i, j, qi_new, qj_new) -> None:
         a, b = qi_new - q[i], qj_new - q[j]
@@ -272,12 +268,11 @@ class _Annealer:
         self._record(role)
 
         # temperature from the spread of single-move energy changes at the random start
-        sample = []
-        for i in np.flatnonzero(role != _HOST):
-            for j in self._moves(role, i)[:20]:
-                sample.append(
-                    abs(self._delta(q, v, i, j, self._charge(role[j], i), self._charge(role[i], j)))
-                )
+        sample = [
+            abs(self._delta(q, v, role, i, j)[0])
+            for i in np.flatnonzero(role != _HOST)
+            for j in self._moves(role, i)[:20]
+        ]
         t_start = float(np.median(sample)) if sample else 0.0
         if t_start <= 0:
             return
@@ -290,8 +285,7 @@ class _Annealer:
             if not len(js):
                 continue
             j = int(js[rng.integers(len(js))])
-            qi_new, qj_new = self._charge(role[j], i), self._charge(role[i], j)
-            de = self._delta(q, v, i, j, qi_new, qj_new)
+            de, qi_new, qj_new = self._delta(q, v, role, i, j)
             if de <= 0 or rng.random() < math.exp(-de / temp):
                 self._apply(q, v, role, i, j, qi_new, qj_new)
                 defects = np.flatnonzero(role != _HOST)
@@ -304,8 +298,7 @@ class _Annealer:
             best = (-1e-10, None)
             for i in np.flatnonzero(role != _HOST):
                 for j in self._moves(role, i):
-                    qi_new, qj_new = self._charge(role[j], i), self._charge(role[i], j)
-                    de = self._delta(q, v, i, j, qi_new, qj_new)
+                    de, qi_new, qj_new = self._delta(q, v, role, i, j)
                     if de < best[0]:
                         best = (de, (int(i), int(j), qi_new, qj_new))
             if best[1] is None:
@@ -402,13 +395,11 @@ class _Deduplicator:
             return None
         fingerprint = self._fingerprint(dop, vac)
         structure = self.structure(dop, vac)
-        for e_kept, fp_kept, s_kept in reversed(self.kept):
-            if energy - e_kept > ENERGY_TOL:
-                break
-            if fp_kept == fingerprint and self.matcher.fit(structure, s_kept):
-                self._mark(dop, vac)
-                return None
+        near = itertools.takewhile(lambda k: energy - k[0] <= ENERGY_TOL, reversed(self.kept))
+        duplicate = any(fp == fingerprint and self.matcher.fit(structure, s) for _, fp, s in near)
         self._mark(dop, vac)
+        if duplicate:
+            return None
         self.kept.append((energy, fingerprint, structure))
         return structure
 
