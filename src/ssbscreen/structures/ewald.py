@@ -16,7 +16,7 @@ import numpy as np
 from pymatgen.analysis.ewald import EwaldSummation
 from pymatgen.core import Species, Structure
 
-__all__ = ["ewald_energies", "ewald_energy", "ewald_interaction_matrix"]
+__all__ = ["ewald_energies", "ewald_interaction_matrix"]
 
 # rows scored per matrix product: bounds the (chunk, n_sites) temporary to a few MB
 DEFAULT_CHUNK = 8192
@@ -73,9 +73,3 @@ def ewald_energies(
         block = charges[start : start + chunk]
         out[start : start + len(block)] = np.einsum("ki,ki->k", block @ matrix, block)
     return out
-
-
-def ewald_energy(matrix: np.ndarray, charges: np.ndarray) -> float:
-    """Ewald energy (eV) ``q @ M @ q`` of one charge assignment."""
-    q = np.asarray(charges, dtype=np.float64)
-    return float(q @ matrix @ q)

@@ -162,9 +162,6 @@ class _Enumeration:
 
 def _exhaustive(problem: OrderingProblem) -> tuple[np.ndarray, float, int]:
     """Evaluate every combination of the groups' charge arrangements; first minimum wins."""
-    if not problem.groups:  # already ordered
-        q_var = np.zeros(0)
-        return q_var, problem.energy(q_var), 1
     enum = _Enumeration(problem)
     best_e, best_q = math.inf, None
     for _, q_vars in enum.chunks():
