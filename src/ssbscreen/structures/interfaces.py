@@ -230,7 +230,10 @@ def registry_energy_ev(
         ]
     )
     a, b = interface.lattice.matrix[:2]
-    reach_a, reach_b = (math.ceil(REGISTRY_CUTOFF_A / w) + 1 for w in _widths(a, b))
+    area = np.linalg.norm(np.cross(a, b))  # in-plane widths: area / length of the other edge
+    reach_a, reach_b = (
+        math.ceil(REGISTRY_CUTOFF_A / (area / np.linalg.norm(v))) + 1 for v in (b, a)
+    )
     images = np.array(
         [
             i * a + j * b
@@ -249,12 +252,6 @@ def registry_energy_ev(
         r = np.sqrt(np.maximum(r2[near], 0.25))
         energies.append(np.sum(products[near] * (erfc(WOLF_DAMPING_PER_A * r) / r - shift_ev)))
     return COULOMB_EV_A * np.array(energies)
-
-
-def _widths(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """Distances between opposite edges of the in-plane cell (Angstrom)."""
-    area = np.linalg.norm(np.cross(a, b))
-    return area / np.linalg.norm(b), area / np.linalg.norm(a)
 
 
 def electrostatic_registry(interface: Interface, charges: dict[str, dict[str, float]]) -> Interface:

@@ -98,19 +98,6 @@ def _check_ion(structure: Structure, ion: str) -> None:
         )
 
 
-def _symmetry_operations(structure: Structure, symprec: float) -> tuple[np.ndarray, np.ndarray]:
-    """Rotations (n, 3, 3) and translations (n, 3) of the cell's space group, fractional."""
-    ops = SpacegroupAnalyzer(structure, symprec=symprec).get_symmetry_operations(cartesian=False)
-    rotations = np.array([op.rotation_matrix for op in ops])
-    translations = np.array([op.translation_vector for op in ops])
-    return rotations, translations
-
-
-def _images(path: np.ndarray, rotations: np.ndarray, translations: np.ndarray) -> np.ndarray:
-    """Every symmetry image of a path of fractional points: (n_ops, n_points, 3)."""
-    return np.einsum("oij,pj->opi", rotations, path) + translations[:, None, :]
-
-
 def _same_path(images: np.ndarray, path: np.ndarray) -> bool:
     """True if some image (or its reverse) equals ``path`` up to one lattice translation."""
     for candidate in (images, images[:, ::-1]):
@@ -125,10 +112,13 @@ def _distinct(
     candidates: list[tuple[np.ndarray, dict]], structure: Structure, symprec: float
 ) -> list[tuple[np.ndarray, dict, list[np.ndarray]]]:
     """Group candidate paths into symmetry classes: (representative, info, all members)."""
-    rotations, translations = _symmetry_operations(structure, symprec)
+    ops = SpacegroupAnalyzer(structure, symprec=symprec).get_symmetry_operations(cartesian=False)
+    rotations = np.array([op.rotation_matrix for op in ops])
+    translations = np.array([op.translation_vector for op in ops])
     classes: list[tuple[np.ndarray, dict, list[np.ndarray]]] = []
     for path, info in candidates:
-        images = _images(path, rotations, translations)
+        # every symmetry image of the path: (n_ops, n_points, 3)
+        images = np.einsum("oij,pj->opi", rotations, path) + translations[:, None, :]
         for representative, _, members in classes:
             if len(representative) == len(path) and _same_path(images, representative):
                 members.append(path)
@@ -288,12 +278,9 @@ def interstitial_hops(
 
 def _steps(structure: Structure, start: np.ndarray, holes: np.ndarray, max_step_a: float):
     """(hole index, unwrapped fractional position) of holes within max_step_a of ``start``."""
-    distances, images = [], []
-    for hole in holes:
-        distance, image = structure.lattice.get_distance_and_image(start, hole)
-        distances.append(distance)
-        images.append(hole + image)
-    return [(h, images[h]) for h in np.argsort(distances) if 0.3 < distances[h] <= max_step_a]
+    found = [structure.lattice.get_distance_and_image(start, hole) for hole in holes]
+    order = np.argsort([distance for distance, _ in found])
+    return [(h, holes[h] + found[h][1]) for h in order if 0.3 < found[h][0] <= max_step_a]
 
 
 def end_points(structure: Structure, hop: Hop, background_charge: bool = False) -> list[Structure]:

@@ -143,13 +143,9 @@ class CrystalRecord:
 
     def structure(self) -> Structure:
         """The full (possibly disordered) conventional cell, sites labelled by Wyckoff letter."""
-        lat = self.lattice
-        lattice = Lattice.from_parameters(
-            lat["a"], lat["b"], lat["c"], lat["alpha"], lat["beta"], lat["gamma"]
-        )
         structure = Structure.from_spacegroup(
             self.spacegroup_symbol,
-            lattice,
+            Lattice.from_parameters(**self.lattice),
             [site["species"] for site in self.sites],
             [site["coords"] for site in self.sites],
             labels=[site["wyckoff"] for site in self.sites],
