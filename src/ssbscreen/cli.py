@@ -337,8 +337,14 @@ def _single(kind: str, args, campaign) -> int:
     doc = nominal_names(docs[0])  # a disordered phase by its nominal formula, as in the tables
     # a document stored before the mutual energy was recorded has none: null
     out = {k: doc.get(k) for k in RESULT_KINDS[kind].answer}
-    if getattr(args, "plot", None):
-        out["plot"] = str(_plot(doc, results, args))
+    if getattr(args, "plot", None):  # a reaction (energy vs mixing ratio) or a scan
+        from ssbscreen.analysis.plots import plot_document
+        from ssbscreen.workflows.references import document_reference
+
+        calculations = {c["phase"]: c for c in results["calculation"]}
+        reference_of = document_reference(args.references, args.mix_engines, calculations)
+        plot = plot_document(doc, args.plot, reference_of, calculations, args.mix_engines)
+        out["plot"] = str(plot)
     out["reference_set"] = doc["reference_set"]
     out["model"] = doc["provenance"]["model"]
     out["temperature_k"] = doc.get("temperature_k")
@@ -350,16 +356,6 @@ def _single(kind: str, args, campaign) -> int:
     else:
         say(render(kind, docs))
     return 0
-
-
-def _plot(doc: dict, results: dict, args) -> Path:
-    """Figure of a reaction (pair: energy vs mixing ratio) or of a scan, written to args.plot."""
-    from ssbscreen.analysis.plots import plot_document
-    from ssbscreen.workflows.references import document_reference
-
-    calculations = {c["phase"]: c for c in results["calculation"]}
-    reference_of = document_reference(args.references, args.mix_engines, calculations)
-    return plot_document(doc, args.plot, reference_of, calculations, args.mix_engines)
 
 
 def _screen_coatings(args) -> int:
@@ -506,19 +502,15 @@ def _run_file(args) -> int:
     }
     complete = True
     for section in section_flows(content, store, overrides):
-        flow = section.flow
         if section.section == "screen":
             results, complete = _run(section.campaign, store, section.plan)
             observed = content["screen"].get("observed_products")
             kinds = ("hull", "window", "reaction", "scan")
             say(render_all({k: results[k] for k in kinds}, observed=observed))
             continue
-        if section.section == "doping":
-            tell(f"computing {len(flow.jobs)} job(s) ...")
-            run_flow_locally(flow, store)
-        else:
-            tell(f"computing {len(flow.jobs)} NEB(s); finished ones are reused")
-            run_flow_locally(flow, store)
+        what = "job(s) ..." if section.section == "doping" else "NEB(s); finished ones are reused"
+        tell(f"computing {len(section.flow.jobs)} {what}")
+        run_flow_locally(section.flow, store)
         store.connect()
         name = content.get("name", section.section)
         docs = [d for d in stored_outputs(store, section.section) if d["campaign"] == name]
@@ -601,10 +593,7 @@ def _plot_stored(args) -> int:
 def _report(args) -> int:
     """`report [FILE] [--out report.html]`: tables, figures and provenance of stored results."""
     from ssbscreen.analysis.report import REPORT_KINDS, report_html
-    from ssbscreen.store.config import (
-        redact_uri,
-        resolve_store_uri,
-    )
+    from ssbscreen.store.config import redact_uri, resolve_store_uri
     from ssbscreen.store.queries import stored_outputs
     from ssbscreen.workflows.campaign_file import campaign_documents, read_campaign_file
 
@@ -901,9 +890,7 @@ def main(argv: list[str] | None = None) -> int:
         tell(f"error: {exc.filename}: {exc.strerror}; check the path.")
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        tell(
-            "interrupted: finished calculations are kept in the store; rerun to continue.",
-        )
+        tell("interrupted: finished calculations are kept in the store; rerun to continue.")
         return EXIT_INTERRUPTED
 
 

@@ -249,14 +249,14 @@ def plot_stored(
     return plot_document(docs[0], path or f"{figure}-{docs[0]['key'][:12]}.png", reference_of)
 
 
-def check_figure_path(path: str | Path, option: str = "--plot") -> Path:
-    """``path`` when its suffix names a format matplotlib writes; ValueError naming ``option``
+def check_figure_path(path: str | Path) -> Path:
+    """``path`` when its suffix names a format matplotlib writes; ValueError naming --plot
     otherwise, so a command can refuse it before computing anything."""
     path = Path(path)
     formats = FigureCanvasAgg.get_supported_filetypes()
     if path.suffix.lstrip(".").lower() not in formats:
         raise ValueError(
-            f"{option} {path} is not a figure file ({path.suffix or 'no suffix'}); give a file "
+            f"--plot {path} is not a figure file ({path.suffix or 'no suffix'}); give a file "
             f"ending in .png or .pdf (or .{', .'.join(sorted(set(formats) - {'png', 'pdf'}))})."
         )
     return path

@@ -33,45 +33,29 @@ figcaption, .note { font-size: 0.85em; color: #444; max-width: 60em; }
 
 def _figures(documents: dict[str, list[dict]]) -> list[tuple[str, Callable]]:
     """(caption, function writing the figure to a path) of each figure the documents give."""
-    reactions = [d for d in documents.get("reaction", []) if d.get("temperature_k") is None]
-    warm = [d for d in documents.get("reaction", []) if d.get("temperature_k") is not None]
+    every = documents.get("reaction", [])
+    reactions = [d for d in every if d.get("temperature_k") is None]
     figures = []
     if any(len(d["phases"]) == 2 for d in reactions):
-        figures.append(
-            (
-                "Reaction energy vs mixing ratio: the most negative point of each stored pair",
-                lambda path: plots.plot_reaction_minima(reactions, path),
-            )
-        )
+        caption = "Reaction energy vs mixing ratio: the most negative point of each stored pair"
+        figures.append((caption, lambda path: plots.plot_reaction_minima(reactions, path)))
     if any(d["voltage_v_vs_li"] is not None for d in reactions):
-        figures.append(
-            (
-                "Reaction energy vs voltage of the stored reactions",
-                lambda path: plots.plot_reactions_vs_voltage(reactions, path),
-            )
-        )
+        caption = "Reaction energy vs voltage of the stored reactions"
+        figures.append((caption, lambda path: plots.plot_reactions_vs_voltage(reactions, path)))
     for scan in documents.get("scan", []):
         caption = f"Voltage scan of {' | '.join(scan['phases'])} (dotted: onset; dashed: interface)"
         figures.append((caption, lambda path, s=scan: plots.plot_voltage_scan(s, path)))
     hulls, windows = documents.get("hull", []), documents.get("window", [])
     if hulls or windows:
-        figures.append(
-            (
-                "Energies above hull and electrochemical windows",
-                lambda path: plots.plot_hull_windows(hulls, windows, path),
-            )
-        )
+        caption = "Energies above hull and electrochemical windows"
+        figures.append((caption, lambda path: plots.plot_hull_windows(hulls, windows, path)))
     for neb in documents.get("migration", []):
         if neb["energies_ev"]:
             caption = f"NEB profile: {neb['ion']} in {neb['host']}, {neb['path_label']}"
             figures.append((caption, lambda path, d=neb: plot_neb_profile(d, path)))
-    if warm:
-        figures.append(
-            (
-                "Reaction free energy vs temperature (open: 0 K without phonons)",
-                lambda path: plots.plot_reaction_free_energies(documents.get("reaction", []), path),
-            )
-        )
+    if any(d.get("temperature_k") is not None for d in every):
+        caption = "Reaction free energy vs temperature (open: 0 K without phonons)"
+        figures.append((caption, lambda path: plots.plot_reaction_free_energies(every, path)))
     return figures
 
 

@@ -187,13 +187,10 @@ def resolve_store_uri(uri: str | None = None, workdir: Path | None = None) -> st
     workdir = Path(workdir) if workdir is not None else Path.cwd()
     if uri is not None:
         source = "argument 'uri'"
-        return with_credentials(validate_store_uri(uri, source, workdir), source=source)
-    env = os.environ.get(ENV_VAR, "").strip()
-    if env:
-        source = f"${ENV_VAR}"
-        return with_credentials(validate_store_uri(env, source, workdir), source=source)
-    cfg = read_config_store(workdir)
-    if cfg is not None:
+    elif env := os.environ.get(ENV_VAR, "").strip():
+        uri, source = env, f"${ENV_VAR}"
+    elif (uri := read_config_store(workdir)) is not None:
         source = f"'{CONFIG_KEY}' in {workdir / CONFIG_FILE}"
-        return with_credentials(validate_store_uri(cfg, source, workdir), source=source)
-    return f"{EMBEDDED_SCHEME}{(workdir / EMBEDDED_DIRNAME).resolve()}"
+    else:
+        return f"{EMBEDDED_SCHEME}{(workdir / EMBEDDED_DIRNAME).resolve()}"
+    return with_credentials(validate_store_uri(uri, source, workdir), source=source)

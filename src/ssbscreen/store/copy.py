@@ -32,10 +32,6 @@ class CopyReport:
     already_there: dict[str, int]
 
 
-def _strip(doc: dict) -> dict:
-    return {k: v for k, v in doc.items() if k != "_id"}
-
-
 def _copy(src, dst, key: list[str] | str, name: str, report: CopyReport) -> None:
     keys = [key] if isinstance(key, str) else key
     if len(keys) == 1:  # distinct reads GridFS metadata only, never the files themselves
@@ -50,7 +46,7 @@ def _copy(src, dst, key: list[str] | str, name: str, report: CopyReport) -> None
             skipped += 1
             continue
         present.add(ident)
-        batch.append(_strip(doc))
+        batch.append({k: v for k, v in doc.items() if k != "_id"})
         if len(batch) >= BATCH:
             dst.update(batch, key=key)
             copied += len(batch)
@@ -89,13 +85,8 @@ def copy_store(source: str, destination: str) -> CopyReport:
         store.connect()
     try:
         # large data first: an output is only visible once the data it points to is there
-        _copy(
-            src.additional_stores[DATA_COLLECTION],
-            dst.additional_stores[DATA_COLLECTION],
-            "blob_uuid",
-            DATA_COLLECTION,
-            report,
-        )
+        src_data, dst_data = (s.additional_stores[DATA_COLLECTION] for s in (src, dst))
+        _copy(src_data, dst_data, "blob_uuid", DATA_COLLECTION, report)
         _copy(src.docs_store, dst.docs_store, ["uuid", "index"], "outputs", report)
         for name, (src_aux, dst_aux) in aux.items():
             _copy(src_aux, dst_aux, AUXILIARY[name], name, report)

@@ -109,11 +109,6 @@ def _with_index_function(conn: sqlite3.Connection) -> sqlite3.Connection:
     return conn
 
 
-def connect(db_file: str | Path) -> sqlite3.Connection:
-    """A connection to one collection file, with the function the index triggers call."""
-    return _with_index_function(sqlite3.connect(db_file, timeout=30))
-
-
 def _lookup_value(value) -> bool:
     """Whether an equality operand can be looked up: strings and exactly representable ints."""
     if isinstance(value, str):
@@ -197,7 +192,7 @@ def ensure_index_fields(db_file: str | Path, fields: tuple[str, ...]) -> list[st
     """Index ``fields`` of one collection file (its tables and triggers created if missing),
     indexing the documents already stored; returns the fields newly indexed. Writes nothing
     when all is there already."""
-    conn = connect(db_file)
+    conn = _with_index_function(sqlite3.connect(db_file, timeout=30))
     try:
         if _index_ready(conn, fields):
             return []

@@ -49,6 +49,10 @@ EMBEDDED_DATABASE = "ssbscreen"
 MP_CACHE_COLLECTION = "mp_entries"
 REFERENCE_SETS_COLLECTION = "reference_sets"
 SERVER_SELECTION_TIMEOUT_MS = 3000
+MONGO_CLIENT_KWARGS = {  # fail within ~3 s instead of pymongo's default 30 s
+    "serverSelectionTimeoutMS": SERVER_SELECTION_TIMEOUT_MS,
+    "connectTimeoutMS": SERVER_SELECTION_TIMEOUT_MS,
+}
 AUTH_FAILED_CODES = {13, 18}  # Unauthorized, AuthenticationFailed
 # what `ssbscreen query` filters by (with the phases --formula looks for in reactions, scans,
 # dopings, interfaces and migrations), each after the kind (a query always names the kind, and
@@ -96,14 +100,6 @@ class StoreConnectionError(ConnectionError):
     """The configured MongoDB server cannot be reached."""
 
 
-def _mongo_kwargs() -> dict:
-    """MongoClient options: fail within ~3 s instead of pymongo's default 30 s."""
-    return {
-        "serverSelectionTimeoutMS": SERVER_SELECTION_TIMEOUT_MS,
-        "connectTimeoutMS": SERVER_SELECTION_TIMEOUT_MS,
-    }
-
-
 class StoreAuthenticationError(StoreConnectionError):
     """The MongoDB server refused the configured credentials."""
 
@@ -115,7 +111,7 @@ def check_mongo_reachable(uri: str, indexes: bool = False) -> None:
     is written, so a bad setting never leaves a partial result.
     """
     try:
-        with MongoClient(uri, **_mongo_kwargs()) as client:
+        with MongoClient(uri, **MONGO_CLIENT_KWARGS) as client:
             client.admin.command("ping")
             if indexes:
                 create_indexes(client[mongo_database(uri)])
@@ -225,7 +221,7 @@ def _embedded_store(uri: str, collection: str) -> MontyStore:
 
 def _mongo_store(uri: str, collection: str) -> MongoStore:
     return MongoStore.from_uri(
-        uri, collection, database=mongo_database(uri), mongoclient_kwargs=_mongo_kwargs()
+        uri, collection, database=mongo_database(uri), mongoclient_kwargs=MONGO_CLIENT_KWARGS
     )
 
 
@@ -258,6 +254,6 @@ def build_job_store(
             DATA_COLLECTION,
             database=mongo_database(uri),
             searchable_fields=["job_uuid", "job_index"],
-            mongoclient_kwargs=_mongo_kwargs(),
+            mongoclient_kwargs=MONGO_CLIENT_KWARGS,
         )
     return JobStore(docs, additional_stores={DATA_COLLECTION: data})

@@ -20,13 +20,8 @@ from ssbscreen.store.jobstore import REFERENCE_SETS_COLLECTION, build_collection
 SET_KEY = "set_key"
 
 
-def set_names(collection: Store) -> list[str]:
-    """Names of the sets in ``collection`` (connected), sorted."""
-    return sorted(str(name) for name in collection.distinct("set", {"kind": "entry"}))
-
-
 def stored_set_names(uri: str | None = None) -> list[str]:
-    """Names of the sets in the store of ``uri`` (default: the configured store).
+    """Names of the sets in the store of ``uri`` (default: the configured store), sorted.
 
     An embedded store that does not exist yet holds no set, and is not created by asking.
     """
@@ -36,7 +31,7 @@ def stored_set_names(uri: str | None = None) -> list[str]:
     collection = build_collection(REFERENCE_SETS_COLLECTION, uri)
     collection.connect()
     try:
-        return set_names(collection)
+        return sorted(str(name) for name in collection.distinct("set", {"kind": "entry"}))
     finally:
         collection.close()
 

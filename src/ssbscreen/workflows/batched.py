@@ -130,41 +130,38 @@ def relax_lockstep(
     relax_cell: bool = True,
 ) -> list[RelaxedStructure]:
     """ASE FIRE per structure (as atomate2's relaxer), one batched evaluation per step."""
-    atoms_list, optimizers, slots = [], [], []
-    for structure in structures:
-        atoms = AseAtomsAdaptor.get_atoms(structure)
-        slot = _Slot()
-        atoms.calc = slot
+    atoms_list = [AseAtomsAdaptor.get_atoms(structure) for structure in structures]
+    optimizers = []
+    for atoms in atoms_list:
+        atoms.calc = _Slot()
         optimizer = FIRE(FrechetCellFilter(atoms) if relax_cell else atoms, logfile=None)
         optimizer.fmax = fmax_ev_per_a
-        atoms_list.append(atoms)
         optimizers.append(optimizer)
-        slots.append(slot)
-    steps = [0] * len(structures)
     done: dict[int, RelaxedStructure] = {}
     active = list(range(len(structures)))
     while active:
         results = _evaluate_each(evaluate, [atoms_list[i] for i in active])
         still = []
         for i, result in zip(active, results, strict=True):
+            atoms, optimizer = atoms_list[i], optimizers[i]
             if isinstance(result, str):
-                done[i] = RelaxedStructure(structures[i], None, None, steps[i], False, result)
-                continue
-            slots[i].store(atoms_list[i], *result)
-            optimizer = optimizers[i]
-            converged = optimizer.gradient_converged(optimizer.optimizable.get_gradient())
-            if converged or steps[i] >= max_steps:
                 done[i] = RelaxedStructure(
-                    AseAtomsAdaptor.get_structure(atoms_list[i]),
+                    structures[i], None, None, optimizer.nsteps, False, result
+                )
+                continue
+            atoms.calc.store(atoms, *result)
+            converged = optimizer.gradient_converged(optimizer.optimizable.get_gradient())
+            if converged or optimizer.nsteps >= max_steps:
+                done[i] = RelaxedStructure(
+                    AseAtomsAdaptor.get_structure(atoms),
                     result[0],
                     _max_force(result[1]),
-                    steps[i],
+                    optimizer.nsteps,
                     bool(converged),
                 )
                 continue
             optimizer.step()
             optimizer.nsteps += 1
-            steps[i] += 1
             still.append(i)
         active = still
     return [done[i] for i in range(len(structures))]
@@ -190,13 +187,11 @@ def relax_torch_sim(
     max_steps: int = 500,
     relax_cell: bool = True,
     device: str | None = None,
-    max_atoms_per_batch: int | None = None,
 ) -> list[RelaxedStructure]:
     """torch-sim's batched FIRE (Frechet cell filter) for every structure at once.
 
-    max_atoms_per_batch: atoms on the device at once (None: torch-sim measures the device's
-    memory on a GPU, once per potential and process; on the CPU every structure goes in one
-    batch).
+    Atoms on the device at once: on a GPU as many as torch-sim measures its memory holds (once
+    per potential and process); on the CPU every structure goes in one batch.
     """
     import torch
     import torch_sim as ts
@@ -206,13 +201,12 @@ def relax_torch_sim(
     model = _torch_sim_model(potential, device)
     state = ts.initialize_state(structures, model.device, model.dtype)
     steps_between_swaps = 5
-    if max_atoms_per_batch is None:
-        cached = _TORCH_SIM_MAX_ATOMS.get((potential, device))
-        max_atoms_per_batch = int(state.n_atoms) if device == "cpu" else cached
     batcher = ts.InFlightAutoBatcher(
         model,
         memory_scales_with="n_atoms",
-        max_memory_scaler=max_atoms_per_batch,
+        max_memory_scaler=(
+            int(state.n_atoms) if device == "cpu" else _TORCH_SIM_MAX_ATOMS.get((potential, device))
+        ),
         max_iterations=max(1, max_steps // steps_between_swaps),
     )
     final = ts.optimize(
@@ -320,14 +314,7 @@ def relax_structures(
 @job
 def relax_batch(structures: list[Structure], engine_settings: dict) -> list[dict]:
     """Relax ``structures`` together with a BatchedMLIPEngine's settings; one dict each."""
-    results = relax_structures(
-        structures,
-        engine_settings["potential"],
-        fmax_ev_per_a=engine_settings["fmax_ev_per_a"],
-        max_steps=engine_settings["max_steps"],
-        relax_cell=engine_settings["relax_cell"],
-        device=engine_settings["device"],
-        method=engine_settings["method"],
-        batch_size=engine_settings["batch_size"],
-    )
+    names = ("fmax_ev_per_a", "max_steps", "relax_cell", "device", "method", "batch_size")
+    settings = {name: engine_settings[name] for name in names}
+    results = relax_structures(structures, engine_settings["potential"], **settings)
     return [result.as_dict() for result in results]

@@ -235,20 +235,6 @@ class BatchedMLIPEngine(MLIPEngine):
 MPI_LAUNCHERS = {"mpirun", "mpiexec", "srun", "aprun", "ibrun"}
 
 
-def check_executable(command: str, engine: str, setting: str) -> None:
-    """Raise ValueError, naming ``setting``, when ``command``'s program is not on PATH."""
-    words = shlex.split(os.path.expandvars(command)) or [command]
-    programs = [words[0]]
-    if Path(words[0]).name in MPI_LAUNCHERS and len(words) > 1:
-        programs.append(words[-1])  # "mpirun -n 4 vasp_std": the code itself is the last word
-    missing = [p for p in programs if shutil.which(p) is None]
-    if missing:
-        raise ValueError(
-            f"The {engine} engine runs `{command}` but {', '.join(missing)} is not on PATH; "
-            f"set {setting} to the command that runs {engine} on this machine."
-        )
-
-
 # The seed study's VASP settings on top of Materials Project's GGA(+U) input sets (PBE PAW,
 # MP POTCARs and Hubbard U, MP k-point densities): energies stay compatible with MP's own
 # entries and take the MP2020 corrections (Wang et al., Sci. Rep. 11, 15496 (2021)).
@@ -277,11 +263,20 @@ class _CodeEngine:
         return getattr(self, setting.lower()) or getattr(SETTINGS, setting)
 
     def check_runnable(self) -> None:
-        """Raise ValueError naming atomate2's command setting when the code is not on PATH."""
-        setting = self.command_setting
-        check_executable(
-            self.command, self.name, f"ATOMATE2_{setting} ({setting} in ~/.atomate2.yaml)"
-        )
+        """Raise ValueError naming atomate2's command setting when the command's program is
+        not on PATH."""
+        command, setting = self.command, self.command_setting
+        words = shlex.split(os.path.expandvars(command)) or [command]
+        programs = [words[0]]
+        if Path(words[0]).name in MPI_LAUNCHERS and len(words) > 1:
+            programs.append(words[-1])  # "mpirun -n 4 vasp_std": the code itself is the last word
+        missing = [p for p in programs if shutil.which(p) is None]
+        if missing:
+            raise ValueError(
+                f"The {self.name} engine runs `{command}` but {', '.join(missing)} is not on "
+                f"PATH; set ATOMATE2_{setting} ({setting} in ~/.atomate2.yaml) to the command "
+                f"that runs {self.name} on this machine."
+            )
 
 
 @dataclass

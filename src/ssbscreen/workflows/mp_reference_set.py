@@ -169,9 +169,8 @@ def build_mp_reference_set(
     keys = {mid: calculation_key(structure, provenance) for mid, (structure, _) in named.items()}
     store.connect()
     report.reused = sum(
-        1
+        (find_output(store, "calculation", key) or {}).get("state") == "successful"
         for key in keys.values()
-        if (find_output(store, "calculation", key) or {}).get("state") == "successful"
     )
     phases = [(s, f"{e.composition.reduced_formula} {mid}") for mid, (s, e) in named.items()]
     flows, _ = calculation_flows(engine, phases, store)

@@ -201,7 +201,6 @@ def neb_document(
 ) -> MigrationDocument:
     """Run the climbing-image NEB between relaxed end points and document the barrier."""
     hop = Hop(**{k: tuple(v) if isinstance(v, list) else v for k, v in hop.items()})
-    n_atoms = len(via_points[0])
     common = {
         "key": key,
         "campaign": campaign,
@@ -215,43 +214,32 @@ def neb_document(
         "equivalent_paths": [list(map(list, pair)) for pair in hop.equivalent_paths],
         "n_images": settings["n_images"],
         "cell_charge": float(via_points[0].charge),
-        "n_atoms": n_atoms,
+        "n_atoms": len(via_points[0]),
         "provenance": Provenance(**provenance),
     }
     for role, relax in (("start", start_relax), ("end", end_relax)):
-        if relax is None:
-            return MigrationDocument(
-                state="failed", reason=f"the {role} relaxation raised an error", **common
-            )
-        if relax.is_force_converged is False:
-            return MigrationDocument(
-                state="failed",
-                reason=f"the {role} relaxation did not reach its force threshold",
-                **common,
-            )
+        if relax is None or relax.is_force_converged is False:
+            why = "raised an error" if relax is None else "did not reach its force threshold"
+            reason = f"the {role} relaxation {why}"
+            return MigrationDocument(state="failed", reason=reason, **common)
     start = _plain(start_relax.output.structure, via_points[0])
     end = _plain(end_relax.output.structure, via_points[-1])
     moving = moving_index(hop)
     points = [start]
     for via in via_points[1:-1]:  # the start cell with the ion at each intermediate site
         point = start.copy()
-        point.replace(
-            moving,
-            point[moving].species,
-            coords=via[moving].frac_coords,
-            properties=point[moving].properties,
-        )
+        site = point[moving]
+        point.replace(moving, site.species, via[moving].frac_coords, properties=site.properties)
         points.append(point)
     points.append(end)
     labels = hop.site_labels
+    endpoints = [float(start_relax.output.energy), float(end_relax.output.energy)]
     try:
-        result, checks = _checked_band(
-            points, labels, settings, settings["n_images"], start_relax, end_relax
-        )
+        result, checks = _checked_band(points, labels, settings, settings["n_images"], endpoints)
         if checks.under_resolved and settings["rerun_under_resolved"]:
             finer = 2 * settings["n_images"] + 1  # every interval halved
             coarse_barrier = float(np.max(result.energies_ev - result.energies_ev[0]))
-            result, checks = _checked_band(points, labels, settings, finer, start_relax, end_relax)
+            result, checks = _checked_band(points, labels, settings, finer, endpoints)
             checks.rerun_n_images = finer
             checks.coarse_barrier_ev = round(coarse_barrier, 6)
     except ValueError as exc:
@@ -268,10 +256,7 @@ def neb_document(
         reaction_coordinate_a=[round(float(x), 4) for x in reaction_coordinate_a(result.images)],
         saddle_index=saddle,
         saddle_frac_coords=[float(x) for x in result.images[saddle][moving].frac_coords],
-        endpoint_energies_ev=[
-            float(start_relax.output.energy),
-            float(end_relax.output.energy),
-        ],
+        endpoint_energies_ev=endpoints,
         band_endpoint_energies_ev=[float(result.energies_ev[0]), float(result.energies_ev[-1])],
         checks=checks,
         n_steps=result.n_steps,
@@ -286,10 +271,10 @@ def _checked_band(
     labels: tuple[str, ...],
     settings: dict,
     n_images: int,
-    start_relax,
-    end_relax,
+    endpoints: list[float],
 ) -> tuple[BandResult, BandChecks]:
-    """The relaxed band of n_images per step through ``points`` and its quality checks."""
+    """The relaxed band of n_images per step through ``points`` and its quality checks
+    (``endpoints``: the relaxed end points' energies, eV)."""
     band = [
         _plain(image, points[0])
         for image in idpp_band(points, n_images, settings["min_distance_a"])
@@ -306,7 +291,7 @@ def _checked_band(
     checks = band_checks(
         list(energies),
         list(reaction_coordinate_a(result.images)),
-        [float(start_relax.output.energy), float(end_relax.output.energy)],
+        endpoints,
         result.converged,
         via_images,
     )

@@ -335,12 +335,7 @@ class PhasePhononMaker(Maker):
         spec = POTENTIALS.get(potential)  # None: not a potential of the registry (a DFT code)
         if self.batched and spec is not None and spec.batched_predictor is not None:
             return chunked_forces(structures, potential, self.batch_size, self.chunk_atoms, key)
-        static = self._force_field_static()
-        return run_phonon_displacements(structures, relaxed, supercell_matrix, phonon_maker=static)
-
-    def _force_field_static(self) -> PotentialStaticMaker:
-        return PotentialStaticMaker(
-            potential=self.engine.potential,
-            relax_kwargs=NO_FILES,
-            ionic_step_data=("energy",),
+        static = PotentialStaticMaker(
+            potential=potential, relax_kwargs=NO_FILES, ionic_step_data=("energy",)
         )
+        return run_phonon_displacements(structures, relaxed, supercell_matrix, phonon_maker=static)
