@@ -206,12 +206,7 @@ class ReactionSpace:
             reactants = np.array([m + position[c] for c in key[0]], dtype=int)
             upper[reactants] = np.inf
             self._mixtures[key] = _Mixture(
-                program,
-                entries,
-                position,
-                upper,
-                li,
-                self.atoms_per_unit[entries],
+                program, entries, position, upper, li, self.atoms_per_unit[entries]
             )
         return self._mixtures[key]
 

@@ -202,23 +202,14 @@ def plan_campaign(campaign: Campaign, store: JobStore) -> CampaignPlan:
     provenance = campaign.engine.provenance()
     spec = asdict(campaign.reference)
 
-    offline_same_potential = (
-        campaign.reference.source == "offline"
-        and campaign.reference.potential == campaign.engine.potential
+    source = campaign.reference.source
+    stored_same_model = source == "stored" and reference.model == provenance.model
+    reuse = stored_same_model or (
+        source == "offline" and campaign.reference.potential == campaign.engine.potential
     )
-    own = campaign.reference.source == "file"
-    stored_same_model = (
-        campaign.reference.source == "stored" and reference.model == provenance.model
-    )
+    stored_set = reference if stored_same_model else None
     structures = {
-        p: phase_structure(
-            p,
-            formulas,
-            campaign.max_atoms,
-            offline_same_potential or stored_same_model,
-            own,
-            reference if stored_same_model else None,
-        )
+        p: phase_structure(p, formulas, campaign.max_atoms, reuse, source == "file", stored_set)
         for p in campaign.phases
     }
     computed = [(s, phase) for phase, s in structures.items() if s is not None]
@@ -330,11 +321,7 @@ def run_campaign(
             allow_external_references=True,  # outputs of earlier stages, from the store
         )
     results = {"failures": [{"job": job, "reason": reason} for job, reason in causes.items()]}
-    for kind, keys in plan.result_keys.items():
+    wanted = {**plan.result_keys, "calculation": list(plan.calculation_keys.values())}
+    for kind, keys in wanted.items():
         results[kind] = [doc for key in keys if (doc := find_output(store, kind, key)) is not None]
-    results["calculation"] = [
-        doc
-        for key in plan.calculation_keys.values()
-        if (doc := find_output(store, "calculation", key)) is not None
-    ]
     return results

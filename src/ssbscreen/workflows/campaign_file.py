@@ -58,28 +58,20 @@ from ssbscreen.workflows.engines import MLIP_ENGINES, engine_from_name
 from ssbscreen.workflows.neb import NebMaker
 from ssbscreen.workflows.references import ReferenceSpec
 
+
+def _field_names(cls: type, *set_here: str) -> set[str]:
+    """Field names of a dataclass but ``set_here``, those the campaign sets itself."""
+    return {f.name for f in dataclasses.fields(cls)} - set(set_here)
+
+
 TOP_KEYS = {"name", "engine", "model", "references", "mix_engines", "doping", "screen", "migration"}
-MIGRATION_KEYS = {"hops"} | {f.name for f in dataclasses.fields(NebMaker)} - {"name", "engine"}
-HOP_KEYS = {f.name for f in dataclasses.fields(HopSelection)}
-DOPING_KEYS = {"host", "substitution"} | {f.name for f in dataclasses.fields(DopingStudyMaker)} - {
-    "name",
-    "engine",
-    "reference",
-    "campaign",
-}
-SCREEN_KEYS = {
-    "hulls",
-    "windows",
-    "reactions",
-    "scans",
-    "matrix",
-    "voltage_reference",
-    "observed_products",
-    "max_atoms",
-    "temperatures_k",
-    "phonon_min_length_a",
-    "gas_pressures_bar",
-}
+MIGRATION_KEYS = {"hops"} | _field_names(NebMaker, "name", "engine")
+HOP_KEYS = _field_names(HopSelection)
+DOPING_KEYS = {"host", "substitution"} | _field_names(
+    DopingStudyMaker, "name", "engine", "reference", "campaign"
+)
+# the screen section's keys are the Campaign's fields (screen_campaign reads each) and two more
+SCREEN_KEYS = {"matrix", "observed_products"} | _field_names(Campaign, "engine", "reference")
 MATRIX_KEYS = {"coatings", "cathodes", "electrolytes", "voltages", "triples"}
 # keys whose value is a list (read item by item: a string there would be read letter by letter)
 LIST_EXAMPLES = {

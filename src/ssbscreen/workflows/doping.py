@@ -25,7 +25,7 @@ from ssbscreen.structures.ordering import lowest_orderings
 from ssbscreen.structures.substitution import Substitution
 from ssbscreen.workflows.engines import MLIPEngine, mlip_engine_from_settings
 from ssbscreen.workflows.references import ReferenceSpec
-from ssbscreen.workflows.stability import calculation_flows, plain_document
+from ssbscreen.workflows.stability import calculation_flows, plain_document, relaxed_structure
 
 
 @dataclass
@@ -137,12 +137,8 @@ def dope_lowest_ordering(
         [list(cell.dopant_sites) for cell in cells],
         host,
         substitution,
-        n_orderings=sum(1 for c in calculations if c and c["state"] == "successful"),
-        failed_orderings={
-            f"ordering {i}": (c or {}).get("reason") or "no result"
-            for i, c in enumerate(calculations)
-            if not c or c["state"] != "successful"
-        },
+        n_orderings=len(finished),
+        failed_orderings=_failures("ordering", calculations),
         settings=settings,
         occupancy_changes=occupancy_changes or [],
     )
@@ -167,14 +163,7 @@ def doping_documents(
     rule = Substitution.parse(substitution)
     pristine = plain_document(pristine)
     doped = [plain_document(d) for d in doped]
-    failed = dict(failed_orderings)
-    failed.update(
-        {
-            f"doped {i}": (d or {}).get("reason") or "no result"
-            for i, d in enumerate(doped)
-            if not d or d["state"] != "successful"
-        }
-    )
+    failed = {**failed_orderings, **_failures("doped", doped)}
     done = [
         (d, sites)
         for d, sites in zip(doped, dopant_sites, strict=True)
@@ -200,12 +189,20 @@ def doping_documents(
     with_li = most_negative_reaction(pristine_entry, reference.lowest_entry("Li"), reference)
     pristine_hull = hull_result(pristine_entry, reference)
     provenance = study.engine.provenance()
+    potentials = {
+        "delta_mu_dopant_ev": study.delta_mu_dopant_ev,
+        "delta_mu_li_ev": study.delta_mu_li_ev,
+        "ocv_v": study.ocv_v,
+    }
     documents = []
     for label, (energy, doc) in sorted(by_site.items()):
         entry = phase_entry(doc["phase"], doc, reference, study.reference.allow_mixing)
         n_li = pristine_li - _count(doc, "Li")
         n_dop = _count(doc, rule.dopant)
         key = content_key("doping", doc["key"], pristine["key"], settings, reference.name)
+        reaction_free_energy_ev = doping_reaction_free_energy(
+            energy, pristine["energy_ev"], n_dop, n_li, e_dopant, e_li, **potentials
+        )
         documents.append(
             DopingDocument(
                 key=key,
@@ -222,25 +219,8 @@ def doping_documents(
                     hull_result(entry, reference).e_above_hull_ev_per_atom, 6
                 ),
                 pristine_e_above_hull_ev_per_atom=round(pristine_hull.e_above_hull_ev_per_atom, 6),
-                reaction_free_energy_ev=round(
-                    doping_reaction_free_energy(
-                        energy,
-                        pristine["energy_ev"],
-                        n_dop,
-                        n_li,
-                        e_dopant,
-                        e_li,
-                        study.delta_mu_dopant_ev,
-                        study.delta_mu_li_ev,
-                        study.ocv_v,
-                    ),
-                    6,
-                ),
-                chemical_potentials={
-                    "delta_mu_dopant_ev": study.delta_mu_dopant_ev,
-                    "delta_mu_li_ev": study.delta_mu_li_ev,
-                    "ocv_v": study.ocv_v,
-                },
+                reaction_free_energy_ev=round(reaction_free_energy_ev, 6),
+                chemical_potentials=potentials,
                 host_reaction_with_dopant_ev_per_atom=round(
                     with_dopant.reaction_energy_ev_per_atom, 6
                 ),
@@ -258,7 +238,13 @@ def doping_documents(
 
 def _count(calculation: dict, element: str) -> int:
     """Number of atoms of ``element`` in a calculated cell."""
-    structure = calculation["structure"]
-    if isinstance(structure, dict):
-        structure = Structure.from_dict(structure)
-    return round(structure.composition[element])
+    return round(relaxed_structure(calculation).composition[element])
+
+
+def _failures(label: str, calculations: list) -> dict[str, str]:
+    """Why each calculation without a successful result has none, by "label i"."""
+    return {
+        f"{label} {i}": (c or {}).get("reason") or "no result"
+        for i, c in enumerate(calculations)
+        if not c or c["state"] != "successful"
+    }

@@ -43,6 +43,7 @@ from ssbscreen.workflows.stability import (
     calculation_key,
     phase_entries,
     plain_document,
+    relaxed_structure,
     round_or_none,
 )
 
@@ -196,10 +197,8 @@ def bulk_cell(
 
     A library phase's Miller index refers to its published cell (e.g. NCA (0, 0, 3), hexagonal).
     """
-    if isinstance(phase, Structure):
-        return phase.composition.reduced_formula, phase, miller
-    if Path(phase).is_file():
-        structure = read_structure_file(phase)
+    if isinstance(phase, Structure) or Path(phase).is_file():
+        structure = phase if isinstance(phase, Structure) else read_structure_file(phase)
         return structure.composition.reduced_formula, structure, miller
     name = get_record(phase).name
     cell = ordered_representative(name, max_atoms)
@@ -209,12 +208,6 @@ def bulk_cell(
 def _plain(structure: Structure) -> Structure:
     """The structure without site properties (the builder's labels and Wyckoff tags)."""
     return Structure(structure.lattice, structure.species, structure.frac_coords)
-
-
-def _relaxed(calculation: dict) -> Structure:
-    """Relaxed structure of a CalculationDocument (a Structure or its dict)."""
-    structure = calculation["structure"]
-    return structure if isinstance(structure, Structure) else Structure.from_dict(structure)
 
 
 def _hkl(miller: Miller) -> str:
@@ -321,8 +314,8 @@ class InterfaceMaker(Maker):
                 return failed(f"{role.replace('_', ' ')}: {doc['reason']}")
         try:
             candidates = coherent_interfaces(
-                _relaxed(bulk["substrate_bulk"]),
-                _relaxed(bulk["film_bulk"]),
+                relaxed_structure(bulk["substrate_bulk"]),
+                relaxed_structure(bulk["film_bulk"]),
                 cell_millers[1],
                 cell_millers[0],
                 self.limits,

@@ -114,10 +114,9 @@ def relaxed_calculation_document(relaxed: dict, inputs: dict) -> CalculationDocu
     if not relaxed["converged"]:
         reason = "the relaxation did not reach the force threshold within max_steps"
         return CalculationDocument(state="failed", reason=reason, **common)
-    structure = relaxed["structure"]  # jobflow hands stored structures back as Structure
-    if isinstance(structure, dict):
-        structure = Structure.from_dict(structure)
-    return _successful_document(structure, relaxed["energy_ev"], inputs["entry_parameters"], common)
+    return _successful_document(
+        relaxed_structure(relaxed), relaxed["energy_ev"], inputs["entry_parameters"], common
+    )
 
 
 def _successful_document(
@@ -159,6 +158,12 @@ class PhaseCalculationMaker(Maker):
         collect.config.on_missing_references = OnMissing.NONE
         collect.name = f"{phase} document"
         return Flow([*jobs, collect], output=collect.output, name=f"{self.name} {phase}")
+
+
+def relaxed_structure(result: dict) -> Structure:
+    """The ``structure`` of a calculation (jobflow hands stored ones back as Structure or dict)."""
+    structure = result["structure"]
+    return Structure.from_dict(structure) if isinstance(structure, dict) else structure
 
 
 def plain_document(document) -> dict | None:
