@@ -12,8 +12,8 @@ import yaml
 
 from ssbscreen.analysis.tables import render_all
 from ssbscreen.store import build_job_store
-from ssbscreen.workflows.campaign import run_campaign
-from ssbscreen.workflows.campaign_file import read_campaign_file, screen_campaign
+from ssbscreen.workflows.campaign import Campaign, run_campaign
+from ssbscreen.workflows.campaign_file import SCREEN_KEYS, read_campaign_file, screen_campaign
 
 EXAMPLES = sorted((Path(__file__).parents[1] / "examples").glob("system*.yaml"))
 REDUCED = {"NCA": "LiCoO2", "NCM811": "LiCoO2", "NCM85": "LiCoO2", "NCM90": "LiCoO2"}
@@ -105,3 +105,22 @@ def test_campaign_file_mistakes_get_one_sentence(tmp_path):
             read_campaign_file(path)
         assert message in str(info.value), str(info.value)
         assert str(info.value).count(". ") <= 1  # one sentence
+
+
+def test_every_screen_key_a_campaign_file_accepts_reaches_the_campaign():
+    """SCREEN_KEYS is derived from Campaign's fields: each must be read by screen_campaign."""
+    given = {
+        "hulls": ["LiCl"],
+        "windows": ["Li2O"],
+        "reactions": [["LiCl", "Li2O", None]],
+        "scans": [["LiCl", "Li2O", 0.0, 1.0]],
+        "voltage_reference": "Li-In",
+        "max_atoms": 50,
+        "temperatures_k": [300.0],
+        "phonon_min_length_a": 10.0,
+        "gas_pressures_bar": {"O2": 0.2},
+    }
+    assert set(given) == SCREEN_KEYS - {"matrix", "observed_products"}
+    campaign, default = screen_campaign({"screen": given}), Campaign()
+    for key in given:
+        assert getattr(campaign, key) != getattr(default, key), key
