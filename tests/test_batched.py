@@ -7,6 +7,7 @@ import pytest
 from jobflow import Flow, JobStore, run_locally
 from maggma.stores import MemoryStore
 from pymatgen.core import Lattice, Structure
+from pymatgen.io.ase import AseAtomsAdaptor
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
 
 from ssbscreen.potentials import (
@@ -15,6 +16,7 @@ from ssbscreen.potentials import (
     atom_batches,
     default_device,
     max_batch_atoms,
+    potential_calculator,
 )
 from ssbscreen.structures.library import bulk_structure, get_record
 from ssbscreen.structures.records import load_records
@@ -134,6 +136,19 @@ def test_torch_sim_sevennet_gives_the_one_at_a_time_energies(sample):
         assert many.converged
         assert abs(one.energy_ev - many.energy_ev) / len(structure) < 1e-3
         assert many.structure.composition == structure.composition
+
+
+@pytest.mark.slow
+def test_the_shared_sevennet_calculator_still_computes_after_torch_sim(sample):
+    """torch-sim switches the model it is given to batched input; the ASE calculator that
+    relaxations, NEB images and phonons share must keep computing in the same process."""
+    pytest.importorskip("torch_sim")
+    atoms = AseAtomsAdaptor.get_atoms(sample[0])
+    atoms.calc = potential_calculator("sevennet")
+    before = atoms.get_potential_energy()
+    relax_structures(sample[:1], "sevennet", method="torch-sim", max_steps=1)
+    atoms.calc.reset()  # computed again, not its cached result
+    assert atoms.get_potential_energy() == pytest.approx(before, abs=1e-6)
 
 
 def test_a_failing_structure_is_recorded_and_the_others_finish(sample):

@@ -16,6 +16,7 @@ other) that benchmarks and tests compare against. Units: eV, eV/Angstrom, eV/Ang
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -173,11 +174,15 @@ _TORCH_SIM_MAX_ATOMS: dict[tuple[str, str], float] = {}
 
 
 @cache
+@cache
 def _torch_sim_model(potential: str, device: str):
-    """torch-sim's interface to ``potential`` (model weights from its wheel) on ``device``."""
+    """torch-sim's interface to ``potential`` (model weights from its wheel) on ``device``, on
+    its own copy of the model: torch-sim switches a model to batched input, which the shared
+    ASE calculator of potential_calculator then cannot evaluate."""
     from torch_sim.models.sevennet import SevenNetModel
 
-    return SevenNetModel(model=potential_calculator(potential, device).model, device=device)
+    model = copy.deepcopy(potential_calculator(potential, device).model)
+    return SevenNetModel(model=model, device=device)
 
 
 def relax_torch_sim(
