@@ -174,7 +174,6 @@ _TORCH_SIM_MAX_ATOMS: dict[tuple[str, str], float] = {}
 
 
 @cache
-@cache
 def _torch_sim_model(potential: str, device: str):
     """torch-sim's interface to ``potential`` (model weights from its wheel) on ``device``, on
     its own copy of the model: torch-sim switches a model to batched input, which the shared

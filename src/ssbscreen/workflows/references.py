@@ -20,7 +20,7 @@ from ssbscreen.analysis.references import (
 from ssbscreen.potentials import DEFAULT_POTENTIAL, POTENTIALS
 from ssbscreen.schemas import MP_MODEL, content_key
 from ssbscreen.store import build_collection
-from ssbscreen.store.jobstore import REFERENCE_SETS_COLLECTION
+from ssbscreen.store.jobstore import MP_CACHE_COLLECTION, REFERENCE_SETS_COLLECTION
 from ssbscreen.store.reference_sets import set_entries, stored_set_names
 from ssbscreen.structures.library import phase_elements
 
@@ -108,7 +108,7 @@ class ReferenceSpec:
             return materials_project_reference_set(
                 set(elements or ()),
                 os.environ.get("MP_API_KEY", ""),
-                build_collection("mp_entries"),
+                build_collection(MP_CACHE_COLLECTION),
             )
         raise ValueError(
             f"Unknown reference source {self.source!r}; use offline, materials_project, file "
